@@ -1,0 +1,283 @@
+// Package mall connects shops built on the mall system of seed 004, which push
+// every order change as one JSON document carrying a shared app_sign value.
+package mall
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"orderhub/internal/config"
+	"orderhub/internal/connector"
+	"orderhub/internal/order"
+	"orderhub/internal/problem"
+)
+
+// Kind is the system kind of these shops.
+const Kind = "mall"
+
+// Settings are a mall system's credentials.
+type Settings struct {
+	// AppKey is the key the shop was given for orderhub; kept for the console
+	// and logs, the push itself does not carry it.
+	AppKey string `yaml:"app_key" doc:"the AppKey entered in the shop's third-party ERP settings"`
+	// AppSign is the shared value the shop puts in every pushed document. The
+	// mall does not publish how it is derived, so it is compared as configured.
+	AppSign config.Secret `yaml:"app_sign" required:"true" doc:"the app_sign value the shop sends in every order; use ${ENV_VAR}"`
+}
+
+// Validate implements config.SettingsValidator.
+func (s *Settings) Validate() []config.FieldProblem {
+	if v := s.AppSign.Reveal(); v != "" && len(v) < 8 {
+		return []config.FieldProblem{{Key: "app_sign", Msg: "app_sign is shorter than 8 characters", Hint: "copy the whole app_sign value from the shop's settings"}}
+	}
+	return nil
+}
+
+func init() {
+	config.RegisterKind(config.KindSpec{
+		Kind:        Kind,
+		Summary:     "a shop on the mall system that pushes order JSON with app_sign (seed 004)",
+		NewSettings: func() any { return new(Settings) },
+		Push:        true,
+	})
+	connector.RegisterPush(Kind, func(env connector.PushEnv) (connector.PushReceiver, error) {
+		s, ok := env.System.Settings.(*Settings)
+		if !ok || s.AppSign.Reveal() == "" {
+			return nil, fmt.Errorf("mall system needs app_sign")
+		}
+		loc := env.Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		return &Receiver{sign: []byte(s.AppSign.Reveal()), loc: loc}, nil
+	})
+}
+
+// Receiver verifies and parses one mall's pushes.
+type Receiver struct {
+	sign []byte
+	loc  *time.Location
+}
+
+// NewReceiver returns a receiver for a mall whose documents carry appSign and
+// whose times are written in loc.
+func NewReceiver(appSign string, loc *time.Location) *Receiver {
+	return &Receiver{sign: []byte(appSign), loc: loc}
+}
+
+var redactedSign = []byte("[redacted]")
+
+// Receive implements connector.PushReceiver. The signature travels inside the
+// body, so the body is parsed first; nothing is trusted until app_sign matches.
+func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error) {
+	doc, err := Decode(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if doc.AppSign == "" {
+		p := problem.New(http.StatusUnauthorized, "missing_signature", "the order has no app_sign", "the shop must send the app_sign configured for this system")
+		p.Field = "app_sign"
+		return nil, p
+	}
+	if subtle.ConstantTimeCompare([]byte(doc.AppSign), r.sign) != 1 {
+		p := problem.New(http.StatusUnauthorized, "bad_signature", "app_sign does not match this system's", "check that the shop and orderhub are configured with the same app_sign")
+		p.Field = "app_sign"
+		return nil, p
+	}
+	o, err := Normalize(doc, r.loc)
+	if err != nil {
+		return nil, err
+	}
+	// The shared value is a credential: it must not be stored with the order.
+	raw := bytes.ReplaceAll(req.Body, r.sign, redactedSign)
+	return &connector.Pushed{Order: o, Raw: raw}, nil
+}
+
+// Decode reads a mall document, with errors a sender can act on.
+func Decode(body []byte) (*Order, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, connector.ErrEmptyBody()
+	}
+	var doc Order
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, connector.JSONProblem(body, err)
+	}
+	return &doc, nil
+}
+
+// Normalize turns a mall document into the canonical order.
+func Normalize(d *Order, loc *time.Location) (order.Order, error) {
+	var o order.Order
+	if strings.TrimSpace(d.OrderNo) == "" {
+		return o, missing("order_no", "the mall's order number")
+	}
+	o.OrderNo = d.OrderNo
+	o.Currency = "CNY"
+	var err error
+	if o.Total, err = money("total_pay_price", d.TotalPayPrice, true); err != nil {
+		return o, err
+	}
+	if o.Goods, err = money("total_goods_price", d.TotalGoodsPrice, false); err != nil {
+		return o, err
+	}
+	if o.Freight, err = money("express_price", d.ExpressPrice, false); err != nil {
+		return o, err
+	}
+	var discount order.Money
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"member_discount_price", d.MemberDiscountPrice}, {"coupon_discount_price", d.CouponDiscountPrice}, {"integral_deduction_price", d.IntegralDeductionPrice}} {
+		m, err := money(f.name, f.v, false)
+		if err != nil {
+			return o, err
+		}
+		discount += m
+	}
+	o.Discount = discount
+	if o.Refunded, err = money("back_price", d.BackPrice, false); err != nil {
+		return o, err
+	}
+	o.Buyer = order.Buyer{Name: d.Name, Phone: d.Mobile, Address: d.Address}
+	if d.UserID != 0 {
+		o.Buyer.ID = fmt.Sprint(d.UserID)
+	}
+	o.Remark = d.Remark
+	o.Shipping = order.Shipping{Company: d.Express, TrackingNo: d.ExpressNo}
+
+	if strings.TrimSpace(d.CreatedAt) == "" {
+		return o, missing("created_at", "when the order was placed, like 2025-03-20 16:58:09")
+	}
+	times := []struct {
+		name string
+		in   string
+		out  *time.Time
+	}{
+		{"created_at", d.CreatedAt, &o.CreatedAt},
+		{"updated_at", d.UpdatedAt, &o.UpdatedAt},
+		{"pay_time", d.PayTime, &o.PaidAt},
+		{"send_time", d.SendTime, &o.ShippedAt},
+		{"confirm_time", d.ConfirmTime, &o.CompletedAt},
+		{"cancel_time", d.CancelTime, &o.CancelledAt},
+	}
+	for _, t := range times {
+		if *t.out, err = parseTime(t.name, t.in, loc); err != nil {
+			return o, err
+		}
+	}
+
+	o.Items = make([]order.Item, 0, len(d.Detail))
+	for i := range d.Detail {
+		it, err := item(i, &d.Detail[i])
+		if err != nil {
+			return o, err
+		}
+		o.Items = append(o.Items, it)
+	}
+	o.Status = status(d, o.Refunded)
+	return o, nil
+}
+
+// status reads the mall's flags. A cancellation wins over everything, money
+// returned over delivery, and delivery steps over one another.
+func status(d *Order, refunded order.Money) order.Status {
+	switch {
+	case d.CancelStatus == 1:
+		return order.StatusCancelled
+	case refunded > 0:
+		return order.StatusRefunded
+	case d.IsConfirm == 1:
+		return order.StatusCompleted
+	case d.IsSend == 1:
+		return order.StatusShipped
+	case d.IsPay == 1:
+		return order.StatusPaid
+	default:
+		return order.StatusCreated
+	}
+}
+
+func item(i int, d *Detail) (order.Item, error) {
+	path := func(f string) string { return fmt.Sprintf("detail[%d].%s", i, f) }
+	var it order.Item
+	var err error
+	if d.Num <= 0 {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s must be a positive quantity, got %d", path("num"), d.Num), "send how many units the line has")
+		p.Field = path("num")
+		return it, p
+	}
+	it.Quantity = d.Num
+	if it.UnitPrice, err = money(path("unit_price"), d.UnitPrice, true); err != nil {
+		return it, err
+	}
+	if it.Total, err = money(path("total_price"), d.TotalPrice, true); err != nil {
+		return it, err
+	}
+	it.SKU = d.GoodsNo
+	attrs := d.AttrList
+	if gi := d.GoodsInfo; gi != nil {
+		if ga := gi.GoodsAttr; ga != nil {
+			it.Name = ga.Name
+			if it.SKU == "" {
+				it.SKU = ga.No
+			}
+		}
+		if len(attrs) == 0 {
+			attrs = gi.AttrList
+		}
+	}
+	if it.SKU == "" {
+		it.SKU = fmt.Sprint(d.GoodsID)
+	}
+	if len(attrs) > 0 {
+		parts := make([]string, len(attrs))
+		for j, a := range attrs {
+			parts[j] = a.AttrGroupName + ":" + a.AttrName
+		}
+		it.Spec = strings.Join(parts, ";")
+	}
+	return it, nil
+}
+
+func money(field string, v *string, required bool) (order.Money, error) {
+	if v == nil || *v == "" {
+		if required {
+			return 0, missing(field, "a decimal amount such as \"3.00\"")
+		}
+		return 0, nil
+	}
+	m, err := order.ParseMoney(*v)
+	if err != nil {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s: %v", field, err), "write amounts as decimal strings with at most 2 decimals, like \"3.00\"")
+		p.Field = field
+		return 0, p
+	}
+	return m, nil
+}
+
+const mallTime = "2006-01-02 15:04:05"
+
+// parseTime reads the mall's local times; its zero date means "never".
+func parseTime(field, s string, loc *time.Location) (time.Time, error) {
+	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+		return time.Time{}, nil
+	}
+	t, err := time.ParseInLocation(mallTime, s, loc)
+	if err != nil {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s: %q is not a time", field, s), "write times as 2006-01-02 15:04:05")
+		p.Field = field
+		return time.Time{}, p
+	}
+	return t, nil
+}
+
+func missing(field, what string) *problem.Problem {
+	p := problem.New(http.StatusUnprocessableEntity, "missing_field", "required field "+field+" is missing or empty", "send "+field+": "+what)
+	p.Field = field
+	return p
+}

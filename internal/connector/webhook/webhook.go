@@ -1,0 +1,197 @@
+// Package webhook receives orders from any sender that can sign a request:
+// the body is orderhub's canonical order JSON, signed with HMAC-SHA256 over
+// timestamp + "." + body (the scheme Stripe and Svix use), the timestamp and
+// signature sent in headers.
+package webhook
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"orderhub/internal/config"
+	"orderhub/internal/connector"
+	"orderhub/internal/order"
+	"orderhub/internal/problem"
+)
+
+// Kind is the system kind of signed-webhook senders.
+const Kind = "webhook"
+
+// Header names of the signing scheme.
+const (
+	HeaderTimestamp = "X-Orderhub-Timestamp" // Unix seconds
+	HeaderSignature = "X-Orderhub-Signature" // v1=<hex HMAC-SHA256>[,v1=<hex>…]
+)
+
+// Settings are a webhook sender's credentials.
+type Settings struct {
+	Secret config.Secret `yaml:"secret" required:"true" doc:"HMAC-SHA256 key shared with the sender; use ${ENV_VAR}"`
+	// PreviousSecret keeps a rotated-out key valid while senders move over.
+	PreviousSecret config.Secret `yaml:"previous_secret" doc:"the key being rotated out, still accepted until removed"`
+}
+
+// Validate implements config.SettingsValidator.
+func (s *Settings) Validate() []config.FieldProblem {
+	if v := s.Secret.Reveal(); v != "" && len(v) < 16 {
+		return []config.FieldProblem{{Key: "secret", Msg: "secret is shorter than 16 characters", Hint: "use a random value of at least 16 characters, e.g. openssl rand -hex 32"}}
+	}
+	return nil
+}
+
+func init() {
+	config.RegisterKind(config.KindSpec{
+		Kind:        Kind,
+		Summary:     "any sender that POSTs canonical order JSON signed with HMAC-SHA256",
+		NewSettings: func() any { return new(Settings) },
+		Push:        true,
+	})
+	connector.RegisterPush(Kind, func(env connector.PushEnv) (connector.PushReceiver, error) {
+		s, ok := env.System.Settings.(*Settings)
+		if !ok || s.Secret.Reveal() == "" {
+			return nil, fmt.Errorf("webhook system needs secret")
+		}
+		keys := [][]byte{[]byte(s.Secret.Reveal())}
+		if p := s.PreviousSecret.Reveal(); p != "" {
+			keys = append(keys, []byte(p))
+		}
+		w := env.ReplayWindow
+		if w <= 0 {
+			w = 5 * time.Minute
+		}
+		return &Receiver{keys: keys, window: w}, nil
+	})
+}
+
+// Receiver verifies and parses one sender's pushes.
+type Receiver struct {
+	keys   [][]byte
+	window time.Duration
+}
+
+// NewReceiver returns a receiver accepting signatures by any of secrets within
+// window of now.
+func NewReceiver(window time.Duration, secrets ...string) *Receiver {
+	r := &Receiver{window: window}
+	for _, s := range secrets {
+		r.keys = append(r.keys, []byte(s))
+	}
+	return r
+}
+
+// Sign returns the header values for body signed with secret at t; senders
+// (and tests) use it.
+func Sign(secret string, t time.Time, body []byte) (timestamp, signature string) {
+	timestamp = strconv.FormatInt(t.Unix(), 10)
+	return timestamp, "v1=" + hex.EncodeToString(mac([]byte(secret), timestamp, body))
+}
+
+func mac(key []byte, ts string, body []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(ts))
+	h.Write([]byte{'.'})
+	h.Write(body)
+	return h.Sum(nil)
+}
+
+// Receive implements connector.PushReceiver. The signature covers the raw
+// body, so it is checked before the body is parsed.
+func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error) {
+	if err := r.verify(req); err != nil {
+		return nil, err
+	}
+	o, err := Decode(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &connector.Pushed{Order: o, Raw: req.Body}, nil
+}
+
+func (r *Receiver) verify(req *connector.PushRequest) *problem.Problem {
+	ts := req.Header.Get(HeaderTimestamp)
+	sig := req.Header.Get(HeaderSignature)
+	if ts == "" || sig == "" {
+		return problem.New(http.StatusUnauthorized, "missing_signature",
+			fmt.Sprintf("the request has no %s or %s header", HeaderTimestamp, HeaderSignature),
+			fmt.Sprintf("send %s: <unix seconds> and %s: v1=<hex HMAC-SHA256 of timestamp + \".\" + body>", HeaderTimestamp, HeaderSignature))
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return problem.New(http.StatusUnauthorized, "bad_timestamp", fmt.Sprintf("%s %q is not Unix seconds", HeaderTimestamp, ts), "send the signing time as whole seconds since 1970")
+	}
+	if age := req.Now.Sub(time.Unix(sec, 0)); age > r.window || age < -r.window {
+		return problem.New(http.StatusUnauthorized, "stale_timestamp",
+			fmt.Sprintf("%s is %s away from the server's clock, more than the %s allowed", HeaderTimestamp, age.Round(time.Second).Abs(), r.window),
+			"sign each request when sending it, and keep the sender's clock in sync (NTP)")
+	}
+	for _, part := range strings.Split(sig, ",") {
+		v, hexSig, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || v != "v1" {
+			continue
+		}
+		got, err := hex.DecodeString(hexSig)
+		if err != nil {
+			continue
+		}
+		for _, k := range r.keys {
+			if hmac.Equal(got, mac(k, ts, req.Body)) {
+				return nil
+			}
+		}
+	}
+	return problem.New(http.StatusUnauthorized, "bad_signature", "the signature does not match the body",
+		"sign timestamp + \".\" + the exact body bytes with HMAC-SHA256 and the shared secret, hex-encoded after v1=")
+}
+
+// Decode reads a canonical order document strictly: unknown fields are
+// refused, so a misspelt field is found on the first push, not in a report.
+func Decode(body []byte) (order.Order, error) {
+	var o order.Order
+	if len(bytes.TrimSpace(body)) == 0 {
+		return o, connector.ErrEmptyBody()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return o, connector.JSONProblem(body, err)
+	}
+	if dec.More() {
+		return o, problem.New(http.StatusBadRequest, "malformed_json", fmt.Sprintf("the body has more after the order object, at byte %d", dec.InputOffset()), "send exactly one JSON object")
+	}
+	if o.Source != "" {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", "source is set by orderhub from the push URL", "leave source out of the body")
+		p.Field = "source"
+		return o, p
+	}
+	for _, req := range []struct {
+		field string
+		empty bool
+		what  string
+	}{
+		{"order_no", strings.TrimSpace(o.OrderNo) == "", "the sender's order number"},
+		{"status", o.Status == "", "one of created, paid, shipped, completed, cancelled, refunded"},
+		{"created_at", o.CreatedAt.IsZero(), "when the order was placed, RFC 3339 like 2026-11-25T10:00:00+08:00"},
+	} {
+		if req.empty {
+			p := problem.New(http.StatusUnprocessableEntity, "missing_field", "required field "+req.field+" is missing or empty", "send "+req.field+": "+req.what)
+			p.Field = req.field
+			return o, p
+		}
+	}
+	if !o.Status.Valid() {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("status %q is not a known status", o.Status), "use one of created, paid, shipped, completed, cancelled, refunded")
+		p.Field = "status"
+		return o, p
+	}
+	if o.Currency == "" {
+		o.Currency = "CNY"
+	}
+	return o, nil
+}

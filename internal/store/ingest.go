@@ -1,0 +1,377 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"orderhub/internal/order"
+)
+
+// Incoming is one verified document on its way into the store.
+type Incoming struct {
+	Order      order.Order // Order.Source names the source
+	Raw        []byte      // the payload as kept
+	ReceivedAt time.Time
+}
+
+// Result says what a document did to its order.
+type Result string
+
+// Results of applying a document.
+const (
+	// ResultCreated: the order was new.
+	ResultCreated Result = "created"
+	// ResultUpdated: the document differs from the stored version; a new
+	// version was written.
+	ResultUpdated Result = "updated"
+	// ResultDuplicate: the same payload as the stored version; nothing written.
+	ResultDuplicate Result = "duplicate"
+	// ResultStale: older (by the source's own updated_at) than the stored
+	// version; kept on the timeline, the order unchanged.
+	ResultStale Result = "stale"
+)
+
+// Outcome is what happened to one Incoming.
+type Outcome struct {
+	Result  Result            `json:"result"`
+	OrderID int64             `json:"-"`
+	Version int64             `json:"version"`
+	Events  []order.EventType `json:"events"`
+}
+
+// ApplyHook runs inside Apply's transaction after the rows are written, to
+// queue the work the changes cause (River jobs) atomically with them.
+type ApplyHook func(ctx context.Context, tx *sql.Tx, in []Incoming, out []Outcome) error
+
+type orderKey struct{ source, orderNo string }
+
+// current is an order's state as Apply walks through a batch.
+type current struct {
+	id         int64
+	version    int64
+	hash       [32]byte
+	docUpdated int64
+	firstSeen  int64
+	canonical  []byte       // as stored; decoded only when a change needs comparing
+	order      *order.Order // decoded or new
+	dirty      bool
+}
+
+type versionRow struct {
+	key        orderKey
+	version    int64
+	receivedAt int64
+	hash       [32]byte
+	raw        []byte
+}
+
+type eventRow struct {
+	key      orderKey
+	version  int64
+	typ      order.EventType
+	from, to order.Status
+	at       int64
+}
+
+type timelineRow struct {
+	key    orderKey
+	at     int64
+	stage  string
+	detail []byte
+}
+
+// Apply writes a batch of documents in one transaction: for each, in order,
+// it compares with the order's stored (or earlier-in-batch) version, writes a
+// new version and its events when the payload changed, and appends to the
+// timeline. hook, if not nil, runs in the same transaction. Nothing is
+// written unless everything is.
+func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Outcome, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	hashes := make([][32]byte, len(in))
+	for i := range in {
+		hashes[i] = sha256.Sum256(in[i].Raw)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: beginning the ingest transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if s.dialect == Postgres {
+		// One ingest transaction at a time across nodes: order versions are
+		// decided without conflicts, and event ids commit in id order, so a
+		// consumer's cursor never passes an event still to commit.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7311002)`); err != nil {
+			return nil, fmt.Errorf("store: taking the ingest lock: %w", err)
+		}
+	}
+	cur, err := s.loadCurrent(ctx, tx, in)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]Outcome, len(in))
+	var versions []versionRow
+	var events []eventRow
+	var timeline []timelineRow
+	for i := range in {
+		inc := &in[i]
+		k := orderKey{inc.Order.Source, inc.Order.OrderNo}
+		c := cur[k]
+		now := inc.ReceivedAt.UnixMicro()
+		docUpdated := int64(0)
+		if !inc.Order.UpdatedAt.IsZero() {
+			docUpdated = inc.Order.UpdatedAt.UnixMicro()
+		}
+		var prev *order.Order
+		switch {
+		case c == nil:
+			c = &current{firstSeen: now}
+			cur[k] = c
+			out[i].Result = ResultCreated
+		case c.hash == hashes[i]:
+			out[i] = Outcome{Result: ResultDuplicate, Version: c.version}
+			continue
+		case docUpdated != 0 && c.docUpdated > docUpdated:
+			out[i] = Outcome{Result: ResultStale, Version: c.version}
+			timeline = append(timeline, timelineRow{k, now, "received", stageDetail(ResultStale, c.version, nil)})
+			continue
+		default:
+			if prev, err = c.decoded(); err != nil {
+				return nil, fmt.Errorf("store: order %s/%s: %w", k.source, k.orderNo, err)
+			}
+			out[i].Result = ResultUpdated
+		}
+		evs := order.Transition(prev, &inc.Order)
+		c.version++
+		c.hash, c.docUpdated, c.order, c.canonical, c.dirty = hashes[i], docUpdated, &inc.Order, nil, true
+		out[i].Version, out[i].Events = c.version, evs
+
+		from := order.Status("")
+		if prev != nil {
+			from = prev.Status
+		}
+		versions = append(versions, versionRow{k, c.version, now, hashes[i], inc.Raw})
+		for _, e := range evs {
+			events = append(events, eventRow{k, c.version, e, from, inc.Order.Status, now})
+		}
+		timeline = append(timeline, timelineRow{k, now, "received", stageDetail(out[i].Result, c.version, evs)})
+	}
+	if len(timeline) == 0 {
+		// Only duplicates: nothing to write, nothing to commit.
+		return s.fillIDs(out, in, cur), nil
+	}
+	if err := s.upsertOrders(ctx, tx, cur, in); err != nil {
+		return nil, err
+	}
+	if err := s.insertChildren(ctx, tx, cur, versions, events, timeline); err != nil {
+		return nil, err
+	}
+	out = s.fillIDs(out, in, cur)
+	if hook != nil {
+		if err := hook(ctx, tx, in, out); err != nil {
+			return nil, fmt.Errorf("store: queueing follow-up work: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: committing %d documents: %w", len(in), err)
+	}
+	return out, nil
+}
+
+func (c *current) decoded() (*order.Order, error) {
+	if c.order != nil {
+		return c.order, nil
+	}
+	var o order.Order
+	if err := json.Unmarshal(c.canonical, &o); err != nil {
+		return nil, fmt.Errorf("reading the stored canonical order: %w", err)
+	}
+	c.order = &o
+	return c.order, nil
+}
+
+func stageDetail(r Result, version int64, evs []order.EventType) []byte {
+	b, _ := json.Marshal(struct {
+		Result  Result            `json:"result"`
+		Version int64             `json:"version"`
+		Events  []order.EventType `json:"events,omitempty"`
+	}{r, version, evs})
+	return b
+}
+
+func (s *Store) fillIDs(out []Outcome, in []Incoming, cur map[orderKey]*current) []Outcome {
+	for i := range out {
+		out[i].OrderID = cur[orderKey{in[i].Order.Source, in[i].Order.OrderNo}].id
+	}
+	return out
+}
+
+// loadCurrent reads the stored state of every order the batch touches.
+func (s *Store) loadCurrent(ctx context.Context, tx *sql.Tx, in []Incoming) (map[orderKey]*current, error) {
+	cur := make(map[orderKey]*current, len(in))
+	keys := make([]orderKey, 0, len(in))
+	seen := make(map[orderKey]bool, len(in))
+	for i := range in {
+		k := orderKey{in[i].Order.Source, in[i].Order.OrderNo}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for start := 0; start < len(keys); start += maxParams / 2 {
+		chunk := keys[start:min(start+maxParams/2, len(keys))]
+		var q strings.Builder
+		q.WriteString(`SELECT id, source, order_no, version, payload_hash, doc_updated_at, first_seen_at, canonical FROM orders WHERE (source, order_no) IN (`)
+		args := make([]any, 0, 2*len(chunk))
+		for i, k := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?)")
+			args = append(args, k.source, k.orderNo)
+		}
+		q.WriteByte(')')
+		rows, err := tx.QueryContext(ctx, s.rebind(q.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: reading current orders: %w", err)
+		}
+		for rows.Next() {
+			var c current
+			var k orderKey
+			var hash []byte
+			if err := rows.Scan(&c.id, &k.source, &k.orderNo, &c.version, &hash, &c.docUpdated, &c.firstSeen, &c.canonical); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: reading current orders: %w", err)
+			}
+			copy(c.hash[:], hash)
+			cur[k] = &c
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("store: reading current orders: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: reading current orders: %w", err)
+		}
+	}
+	return cur, nil
+}
+
+// maxParams keeps each statement well under SQLite's and PostgreSQL's limits
+// on bound parameters.
+const maxParams = 16000
+
+// upsertOrders writes the final state of every order the batch changed, new
+// and existing alike, and learns the ids of new ones.
+func (s *Store) upsertOrders(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, in []Incoming) error {
+	const cols = 10
+	var dirty []orderKey
+	seen := map[orderKey]bool{}
+	for i := range in { // batch order, so ids follow arrival
+		k := orderKey{in[i].Order.Source, in[i].Order.OrderNo}
+		if c := cur[k]; c.dirty && !seen[k] {
+			seen[k] = true
+			dirty = append(dirty, k)
+		}
+	}
+	per := maxParams / cols
+	for start := 0; start < len(dirty); start += per {
+		chunk := dirty[start:min(start+per, len(dirty))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, k := range chunk {
+			c := cur[k]
+			canonical, err := json.Marshal(c.order)
+			if err != nil {
+				return fmt.Errorf("store: encoding order %s/%s: %w", k.source, k.orderNo, err)
+			}
+			args = append(args, k.source, k.orderNo, c.version, string(c.order.Status), int64(c.order.Total),
+				c.hash[:], c.docUpdated, c.firstSeen, time.Now().UnixMicro(), string(canonical))
+		}
+		q := `INSERT INTO orders (source, order_no, version, status, total_fen, payload_hash, doc_updated_at, first_seen_at, updated_at, canonical) VALUES ` +
+			placeholders(len(chunk), cols) +
+			` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
+			total_fen = excluded.total_fen, payload_hash = excluded.payload_hash, doc_updated_at = excluded.doc_updated_at,
+			updated_at = excluded.updated_at, canonical = excluded.canonical
+			RETURNING id, source, order_no`
+		rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
+		if err != nil {
+			return fmt.Errorf("store: writing %d orders: %w", len(chunk), err)
+		}
+		for rows.Next() {
+			var id int64
+			var k orderKey
+			if err := rows.Scan(&id, &k.source, &k.orderNo); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: writing orders: %w", err)
+			}
+			cur[k].id = id
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("store: writing orders: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: writing orders: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertChildren(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow, events []eventRow, timeline []timelineRow) error {
+	if err := s.insertMany(ctx, tx, `INSERT INTO order_versions (order_id, version, received_at, payload_hash, raw) VALUES `, 5, len(versions), func(i int, a []any) []any {
+		v := &versions[i]
+		return append(a, cur[v.key].id, v.version, v.receivedAt, v.hash[:], v.raw)
+	}); err != nil {
+		return fmt.Errorf("store: writing order versions: %w", err)
+	}
+	if err := s.insertMany(ctx, tx, `INSERT INTO order_events (order_id, version, type, status_from, status_to, at) VALUES `, 6, len(events), func(i int, a []any) []any {
+		e := &events[i]
+		return append(a, cur[e.key].id, e.version, string(e.typ), string(e.from), string(e.to), e.at)
+	}); err != nil {
+		return fmt.Errorf("store: writing order events: %w", err)
+	}
+	if err := s.insertMany(ctx, tx, `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `, 4, len(timeline), func(i int, a []any) []any {
+		t := &timeline[i]
+		return append(a, cur[t.key].id, t.at, t.stage, string(t.detail))
+	}); err != nil {
+		return fmt.Errorf("store: writing the timeline: %w", err)
+	}
+	return nil
+}
+
+// insertMany writes n rows of cols columns with as few statements as the
+// parameter limit allows.
+func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, head string, cols, n int, row func(i int, args []any) []any) error {
+	per := maxParams / cols
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(head+placeholders(end-start, cols)), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders writes (?,?,…),(?,?,…) for rows × cols.
+func placeholders(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	var b bytes.Buffer
+	b.Grow(rows * (len(one) + 1))
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	return b.String()
+}

@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"orderhub/internal/order"
+)
+
+// ErrNotFound is returned when an order does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Record is an order as stored: its current canonical snapshot and
+// bookkeeping.
+type Record struct {
+	ID          int64
+	Order       order.Order
+	Version     int64
+	FirstSeenAt time.Time
+	UpdatedAt   time.Time // when the hub last changed it
+}
+
+// Event is one stored order event.
+type Event struct {
+	ID         int64
+	OrderID    int64
+	Source     string
+	OrderNo    string
+	Version    int64
+	Type       order.EventType
+	StatusFrom order.Status
+	StatusTo   order.Status
+	At         time.Time
+}
+
+// TimelineEntry is one step taken on an order.
+type TimelineEntry struct {
+	At     time.Time
+	Stage  string
+	Detail json.RawMessage
+}
+
+// Version is one stored version's payload.
+type Version struct {
+	Version    int64
+	ReceivedAt time.Time
+	Raw        []byte
+}
+
+func micros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// GetOrder reads one order by source and number.
+func (s *Store) GetOrder(ctx context.Context, source, orderNo string) (*Record, error) {
+	row := s.read.QueryRowContext(ctx, s.rebind(`SELECT id, version, first_seen_at, updated_at, canonical FROM orders WHERE source = ? AND order_no = ?`), source, orderNo)
+	r, err := scanRecord(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: reading order %s/%s: %w", source, orderNo, err)
+	}
+	return r, nil
+}
+
+func scanRecord(scan func(...any) error) (*Record, error) {
+	var r Record
+	var first, updated int64
+	var canonical []byte
+	if err := scan(&r.ID, &r.Version, &first, &updated, &canonical); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(canonical, &r.Order); err != nil {
+		return nil, fmt.Errorf("decoding the stored order: %w", err)
+	}
+	r.FirstSeenAt, r.UpdatedAt = micros(first), micros(updated)
+	return &r, nil
+}
+
+// Events lists an order's events, oldest first.
+func (s *Store) Events(ctx context.Context, orderID int64) ([]Event, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.order_id = ? ORDER BY e.id`), orderID)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading events: %w", err)
+	}
+	return scanEvents(rows)
+}
+
+// EventsAfter lists events with id > after, oldest first, at most limit, in
+// the caller's transaction (a consumer moves its cursor in the same one).
+func (s *Store) EventsAfter(ctx context.Context, tx *sql.Tx, after int64, limit int) ([]Event, error) {
+	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.id > ? ORDER BY e.id LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading events after %d: %w", after, err)
+	}
+	return scanEvents(rows)
+}
+
+func scanEvents(rows *sql.Rows) ([]Event, error) {
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		var typ, from, to string
+		if err := rows.Scan(&e.ID, &e.OrderID, &e.Source, &e.OrderNo, &e.Version, &typ, &from, &to, &at); err != nil {
+			return nil, fmt.Errorf("store: reading events: %w", err)
+		}
+		e.Type, e.StatusFrom, e.StatusTo, e.At = order.EventType(typ), order.Status(from), order.Status(to), micros(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: reading events: %w", err)
+	}
+	return out, nil
+}
+
+// Timeline lists every step taken on an order, oldest first.
+func (s *Store) Timeline(ctx context.Context, orderID int64) ([]TimelineEntry, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT at, stage, detail FROM order_timeline WHERE order_id = ? ORDER BY id`), orderID)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading the timeline: %w", err)
+	}
+	defer rows.Close()
+	var out []TimelineEntry
+	for rows.Next() {
+		var t TimelineEntry
+		var at int64
+		var detail string
+		if err := rows.Scan(&at, &t.Stage, &detail); err != nil {
+			return nil, fmt.Errorf("store: reading the timeline: %w", err)
+		}
+		t.At, t.Detail = micros(at), json.RawMessage(detail)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Versions lists an order's stored payloads, oldest first.
+func (s *Store) Versions(ctx context.Context, orderID int64) ([]Version, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT version, received_at, raw FROM order_versions WHERE order_id = ? ORDER BY version`), orderID)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading versions: %w", err)
+	}
+	defer rows.Close()
+	var out []Version
+	for rows.Next() {
+		var v Version
+		var at int64
+		if err := rows.Scan(&v.Version, &at, &v.Raw); err != nil {
+			return nil, fmt.Errorf("store: reading versions: %w", err)
+		}
+		v.ReceivedAt = micros(at)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ListFilter selects orders for ListOrders. Orders come in the order the hub
+// last changed them, so a client that pages to the end and later asks again
+// with its last cursor sees exactly the orders changed since.
+type ListFilter struct {
+	Source string
+	Status order.Status
+	Since  time.Time // changed at or after
+	Cursor string    // from a previous page; "" for the first
+	Limit  int       // 1..500, default 50
+}
+
+// ErrBadCursor is returned for a cursor this store did not make.
+var ErrBadCursor = errors.New("the cursor is not one this server returned; start again without it")
+
+// ListOrders returns one page of orders and the cursor of the next page ("" when
+// this page is the last one so far).
+func (s *Store) ListOrders(ctx context.Context, f ListFilter) ([]Record, string, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 500)
+	var where []string
+	var args []any
+	if f.Source != "" {
+		where, args = append(where, "source = ?"), append(args, f.Source)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "updated_at >= ?"), append(args, f.Since.UnixMicro())
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where, args = append(where, "(updated_at > ? OR (updated_at = ? AND id > ?))"), append(args, at, at, id)
+	}
+	q := `SELECT id, version, first_seen_at, updated_at, canonical FROM orders`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY updated_at, id LIMIT ?"
+	args = append(args, f.Limit+1)
+	rows, err := s.read.QueryContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: listing orders: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		r, err := scanRecord(rows.Scan)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: listing orders: %w", err)
+		}
+		out = append(out, *r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: listing orders: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = encodeCursor(last.UpdatedAt.UnixMicro(), last.ID)
+	}
+	return out, next, nil
+}
+
+func encodeCursor(at, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "." + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (at, id int64, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, 0, ErrBadCursor
+	}
+	a, i, ok := strings.Cut(string(b), ".")
+	if !ok {
+		return 0, 0, ErrBadCursor
+	}
+	if at, err = strconv.ParseInt(a, 10, 64); err != nil {
+		return 0, 0, ErrBadCursor
+	}
+	if id, err = strconv.ParseInt(i, 10, 64); err != nil {
+		return 0, 0, ErrBadCursor
+	}
+	return at, id, nil
+}
+
+// Counts are totals for health and metrics.
+type Counts struct {
+	Orders, Versions, Events int64
+}
+
+// Count returns row totals.
+func (s *Store) Count(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_versions), (SELECT COUNT(*) FROM order_events)`).
+		Scan(&c.Orders, &c.Versions, &c.Events)
+	if err != nil {
+		return c, fmt.Errorf("store: counting: %w", err)
+	}
+	return c, nil
+}
+
+// Cursor reads a consumer's position in order_events inside tx.
+func (s *Store) Cursor(ctx context.Context, tx *sql.Tx, consumer string) (int64, error) {
+	var last int64
+	err := tx.QueryRowContext(ctx, s.rebind(`SELECT last_id FROM event_cursors WHERE consumer = ?`), consumer).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: reading cursor of %s: %w", consumer, err)
+	}
+	return last, nil
+}
+
+// SetCursor moves a consumer's position inside tx.
+func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, last int64) error {
+	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?)
+		ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id`), consumer, last)
+	if err != nil {
+		return fmt.Errorf("store: moving cursor of %s: %w", consumer, err)
+	}
+	return nil
+}

@@ -76,7 +76,12 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pushed.Order.Source = name
-	out, err := h.committer.Submit(r.Context(), store.Incoming{Order: pushed.Order, Raw: pushed.Raw, ReceivedAt: start})
+	inc := store.Incoming{Order: pushed.Order, Raw: pushed.Raw, ReceivedAt: start}
+	if err := inc.Prepare(); err != nil { // here, in parallel, not in the shared commit
+		h.fail(w, r, name, err)
+		return
+	}
+	out, err := h.committer.Submit(r.Context(), inc)
 	if err != nil {
 		h.fail(w, r, name, err)
 		return

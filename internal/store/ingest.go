@@ -1,13 +1,11 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"orderhub/internal/order"
@@ -18,6 +16,27 @@ type Incoming struct {
 	Order      order.Order // Order.Source names the source
 	Raw        []byte      // the payload as kept
 	ReceivedAt time.Time
+
+	// Set by Prepare.
+	hash      [32]byte
+	canonical []byte
+	prepared  bool
+}
+
+// Prepare computes what Apply needs of the document besides the database:
+// its payload hash and canonical encoding. Apply prepares documents that
+// were not, but a caller that prepares in its own goroutine keeps that work
+// off the one transaction that all concurrent pushes share.
+func (in *Incoming) Prepare() error {
+	if in.prepared {
+		return nil
+	}
+	canonical, err := json.Marshal(&in.Order)
+	if err != nil {
+		return fmt.Errorf("store: encoding order %s/%s: %w", in.Order.Source, in.Order.OrderNo, err)
+	}
+	in.hash, in.canonical, in.prepared = sha256.Sum256(in.Raw), canonical, true
+	return nil
 }
 
 // Result says what a document did to its order.
@@ -95,9 +114,10 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if len(in) == 0 {
 		return nil, nil
 	}
-	hashes := make([][32]byte, len(in))
 	for i := range in {
-		hashes[i] = sha256.Sum256(in[i].Raw)
+		if err := in[i].Prepare(); err != nil {
+			return nil, err
+		}
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -136,7 +156,7 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 			c = &current{firstSeen: now}
 			cur[k] = c
 			out[i].Result = ResultCreated
-		case c.hash == hashes[i]:
+		case c.hash == inc.hash:
 			out[i] = Outcome{Result: ResultDuplicate, Version: c.version}
 			continue
 		case docUpdated != 0 && c.docUpdated > docUpdated:
@@ -151,14 +171,14 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 		}
 		evs := order.Transition(prev, &inc.Order)
 		c.version++
-		c.hash, c.docUpdated, c.order, c.canonical, c.dirty = hashes[i], docUpdated, &inc.Order, nil, true
+		c.hash, c.docUpdated, c.order, c.canonical, c.dirty = inc.hash, docUpdated, &inc.Order, inc.canonical, true
 		out[i].Version, out[i].Events = c.version, evs
 
 		from := order.Status("")
 		if prev != nil {
 			from = prev.Status
 		}
-		versions = append(versions, versionRow{k, c.version, now, hashes[i], inc.Raw})
+		versions = append(versions, versionRow{k, c.version, now, inc.hash, inc.Raw})
 		for _, e := range evs {
 			events = append(events, eventRow{k, c.version, e, from, inc.Order.Status, now})
 		}
@@ -226,52 +246,28 @@ func (s *Store) loadCurrent(ctx context.Context, tx *sql.Tx, in []Incoming) (map
 			keys = append(keys, k)
 		}
 	}
-	for start := 0; start < len(keys); start += maxParams / 2 {
-		chunk := keys[start:min(start+maxParams/2, len(keys))]
-		var q strings.Builder
-		q.WriteString(`SELECT id, source, order_no, version, payload_hash, doc_updated_at, first_seen_at, canonical FROM orders WHERE (source, order_no) IN (`)
-		args := make([]any, 0, 2*len(chunk))
-		for i, k := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?)")
-			args = append(args, k.source, k.orderNo)
+	err := s.chunks(ctx, tx, qLoadCurrent, len(keys), func(i int, args []any) []any {
+		return append(args, keys[i].source, keys[i].orderNo)
+	}, func(rows *sql.Rows) error {
+		var c current
+		var k orderKey
+		var hash []byte
+		if err := rows.Scan(&c.id, &k.source, &k.orderNo, &c.version, &hash, &c.docUpdated, &c.firstSeen, &c.canonical); err != nil {
+			return err
 		}
-		q.WriteByte(')')
-		rows, err := tx.QueryContext(ctx, s.rebind(q.String()), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: reading current orders: %w", err)
-		}
-		for rows.Next() {
-			var c current
-			var k orderKey
-			var hash []byte
-			if err := rows.Scan(&c.id, &k.source, &k.orderNo, &c.version, &hash, &c.docUpdated, &c.firstSeen, &c.canonical); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: reading current orders: %w", err)
-			}
-			copy(c.hash[:], hash)
-			cur[k] = &c
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("store: reading current orders: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: reading current orders: %w", err)
-		}
+		copy(c.hash[:], hash)
+		cur[k] = &c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reading current orders: %w", err)
 	}
 	return cur, nil
 }
 
-// maxParams keeps each statement well under SQLite's and PostgreSQL's limits
-// on bound parameters.
-const maxParams = 16000
-
 // upsertOrders writes the final state of every order the batch changed, new
 // and existing alike, and learns the ids of new ones.
 func (s *Store) upsertOrders(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, in []Incoming) error {
-	const cols = 10
 	var dirty []orderKey
 	seen := map[orderKey]bool{}
 	for i := range in { // batch order, so ids follow arrival
@@ -281,97 +277,45 @@ func (s *Store) upsertOrders(ctx context.Context, tx *sql.Tx, cur map[orderKey]*
 			dirty = append(dirty, k)
 		}
 	}
-	per := maxParams / cols
-	for start := 0; start < len(dirty); start += per {
-		chunk := dirty[start:min(start+per, len(dirty))]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, k := range chunk {
-			c := cur[k]
-			canonical, err := json.Marshal(c.order)
-			if err != nil {
-				return fmt.Errorf("store: encoding order %s/%s: %w", k.source, k.orderNo, err)
-			}
-			args = append(args, k.source, k.orderNo, c.version, string(c.order.Status), int64(c.order.Total),
-				c.hash[:], c.docUpdated, c.firstSeen, time.Now().UnixMicro(), string(canonical))
+	now := time.Now().UnixMicro()
+	err := s.chunks(ctx, tx, qUpsertOrders, len(dirty), func(i int, args []any) []any {
+		k := dirty[i]
+		c := cur[k]
+		return append(args, k.source, k.orderNo, c.version, string(c.order.Status), int64(c.order.Total),
+			c.hash[:], c.docUpdated, c.firstSeen, now, string(c.canonical))
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var k orderKey
+		if err := rows.Scan(&id, &k.source, &k.orderNo); err != nil {
+			return err
 		}
-		q := `INSERT INTO orders (source, order_no, version, status, total_fen, payload_hash, doc_updated_at, first_seen_at, updated_at, canonical) VALUES ` +
-			placeholders(len(chunk), cols) +
-			` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
-			total_fen = excluded.total_fen, payload_hash = excluded.payload_hash, doc_updated_at = excluded.doc_updated_at,
-			updated_at = excluded.updated_at, canonical = excluded.canonical
-			RETURNING id, source, order_no`
-		rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
-		if err != nil {
-			return fmt.Errorf("store: writing %d orders: %w", len(chunk), err)
-		}
-		for rows.Next() {
-			var id int64
-			var k orderKey
-			if err := rows.Scan(&id, &k.source, &k.orderNo); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: writing orders: %w", err)
-			}
-			cur[k].id = id
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("store: writing orders: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: writing orders: %w", err)
-		}
+		cur[k].id = id
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: writing %d orders: %w", len(dirty), err)
 	}
 	return nil
 }
 
 func (s *Store) insertChildren(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow, events []eventRow, timeline []timelineRow) error {
-	if err := s.insertMany(ctx, tx, `INSERT INTO order_versions (order_id, version, received_at, payload_hash, raw) VALUES `, 5, len(versions), func(i int, a []any) []any {
+	if err := s.chunks(ctx, tx, qInsertVersions, len(versions), func(i int, a []any) []any {
 		v := &versions[i]
 		return append(a, cur[v.key].id, v.version, v.receivedAt, v.hash[:], v.raw)
-	}); err != nil {
+	}, nil); err != nil {
 		return fmt.Errorf("store: writing order versions: %w", err)
 	}
-	if err := s.insertMany(ctx, tx, `INSERT INTO order_events (order_id, version, type, status_from, status_to, at) VALUES `, 6, len(events), func(i int, a []any) []any {
+	if err := s.chunks(ctx, tx, qInsertEvents, len(events), func(i int, a []any) []any {
 		e := &events[i]
 		return append(a, cur[e.key].id, e.version, string(e.typ), string(e.from), string(e.to), e.at)
-	}); err != nil {
+	}, nil); err != nil {
 		return fmt.Errorf("store: writing order events: %w", err)
 	}
-	if err := s.insertMany(ctx, tx, `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `, 4, len(timeline), func(i int, a []any) []any {
+	if err := s.chunks(ctx, tx, qInsertTimeline, len(timeline), func(i int, a []any) []any {
 		t := &timeline[i]
 		return append(a, cur[t.key].id, t.at, t.stage, string(t.detail))
-	}); err != nil {
+	}, nil); err != nil {
 		return fmt.Errorf("store: writing the timeline: %w", err)
 	}
 	return nil
-}
-
-// insertMany writes n rows of cols columns with as few statements as the
-// parameter limit allows.
-func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, head string, cols, n int, row func(i int, args []any) []any) error {
-	per := maxParams / cols
-	for start := 0; start < n; start += per {
-		end := min(start+per, n)
-		args := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			args = row(i, args)
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(head+placeholders(end-start, cols)), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// placeholders writes (?,?,…),(?,?,…) for rows × cols.
-func placeholders(rows, cols int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
-	var b bytes.Buffer
-	b.Grow(rows * (len(one) + 1))
-	for i := 0; i < rows; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(one)
-	}
-	return b.String()
 }

@@ -19,10 +19,7 @@ var migrationFS embed.FS
 // its own transaction together with its row in schema_migrations, so a crash
 // mid-way leaves either all of a migration or none of it.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS orderhub_migrations (
-		version    BIGINT PRIMARY KEY,
-		name       TEXT   NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
+	if err := s.createMigrationsTable(ctx); err != nil {
 		return fmt.Errorf("store: creating the migrations table: %w", err)
 	}
 	dir := "migrations/" + string(s.dialect)
@@ -46,6 +43,30 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// createMigrationsTable creates orderhub_migrations if it is missing. On
+// PostgreSQL it holds the migration lock while doing so: CREATE TABLE IF NOT
+// EXISTS is not safe against itself, and nodes starting together on a new
+// database would otherwise fail with a duplicate key in pg_type.
+func (s *Store) createMigrationsTable(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7311001)`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS orderhub_migrations (
+		version    BIGINT PRIMARY KEY,
+		name       TEXT   NOT NULL,
+		applied_at BIGINT NOT NULL)`); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (s *Store) applyMigration(ctx context.Context, num int, name, body string) error {

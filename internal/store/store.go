@@ -48,6 +48,8 @@ type Store struct {
 	pgx *pgxpool.Pool
 	// location is a redacted form of the URL, for logs and messages.
 	location string
+	// stmts are the ingest statements, prepared once (see batchsql.go).
+	stmts map[stmtKey]*sql.Stmt
 }
 
 // Open connects to the store named by a URL (sqlite://path or postgres://…)
@@ -67,6 +69,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareBatchQueries(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -161,6 +167,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the store's connections.
 func (s *Store) Close() error {
 	var errs []error
+	for _, st := range s.stmts {
+		errs = append(errs, st.Close())
+	}
 	if s.pgx != nil {
 		s.pgx.Close()
 	}

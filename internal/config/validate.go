@@ -1,0 +1,295 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// checkFields applies the struct tags of v once its entries are decoded:
+// required, enum and min. seen holds the keys that were written; at is where
+// the struct itself was written, where a missing key is reported.
+func (d *decoder) checkFields(v reflect.Value, fields []field, seen map[string]entry, path string, at Position) {
+	for _, f := range fields {
+		p := join(path, f.key)
+		if d.bad[p] {
+			continue // already reported; one problem per key is enough
+		}
+		fv := v.FieldByIndex(f.index)
+		e, present := seen[f.key]
+		if f.required && fv.IsZero() {
+			hint := requiredHint(v.Type(), f)
+			if present {
+				d.add(e.keyPos, p, fmt.Sprintf("required key %q is empty", f.key), hint)
+			} else {
+				d.add(at, p, fmt.Sprintf("missing required key %q", f.key), hint)
+			}
+			continue
+		}
+		if !present || !d.written(p) {
+			continue
+		}
+		if f.enum != nil && fv.Kind() == reflect.String && fv.String() != "" && !slices.Contains(f.enum, fv.String()) {
+			msg, hint := enumProblem(v.Type(), f, fv)
+			d.add(d.valuePos(p), p, msg, hint)
+		}
+		if f.min != nil && fv.CanInt() && fv.Int() < *f.min {
+			d.add(d.valuePos(p), p, fmt.Sprintf("%s must be at least %d, got %d", f.key, *f.min, fv.Int()), f.doc)
+		}
+	}
+}
+
+// plannedValues are enum values the design has but this build does not
+// implement; "not available in this build" is kinder than "unknown".
+var plannedValues = map[reflect.Type]map[string][]string{
+	reflect.TypeFor[Source](): {"mode": {"pull"}},
+}
+
+// enumProblem says what is wrong with a value outside its enum tag's list and
+// how to fix it.
+func enumProblem(t reflect.Type, f field, fv reflect.Value) (msg, hint string) {
+	list := strings.Join(f.enum, ", ")
+	if fv.Type() == secretType {
+		return fmt.Sprintf("the value of %s is not allowed", f.key), "use one of: " + list
+	}
+	got := fv.String()
+	if slices.Contains(plannedValues[t][f.key], got) {
+		return fmt.Sprintf("%s %q is not available in this build; supported: %s", f.key, got, list), ""
+	}
+	hint = "use one of: " + list
+	if s, ok := suggest(got, f.enum); ok {
+		hint = fmt.Sprintf("did you mean %q? %s", s, hint)
+	}
+	return fmt.Sprintf("unknown %s %q", f.key, got), hint
+}
+
+func requiredHint(t reflect.Type, f field) string {
+	if t == systemType && f.key == "kind" {
+		return "add kind: to say which connector this system uses; " + kindsHint("")
+	}
+	return f.doc
+}
+
+// checkSettings runs a kind's own checks. A problem about a key that already
+// has an error is dropped: the settings of a key that failed to decode are
+// zero, and the validator would only repeat the news.
+func (d *decoder) checkSettings(settings any, path string, at Position) {
+	sv, ok := settings.(SettingsValidator)
+	if !ok {
+		return
+	}
+	for _, p := range sv.Validate() {
+		kp := path
+		if p.Key != "" {
+			kp = join(path, p.Key)
+		}
+		if d.bad[kp] {
+			continue
+		}
+		pos := at
+		if s, ok := d.seen[kp]; ok {
+			pos = s.key
+		}
+		d.add(pos, kp, p.Msg, p.Hint)
+	}
+}
+
+// defaults are the values of keys not written, as YAML text: applyDefaults
+// decodes them like written values and Schema shows them to editors, so the
+// two cannot disagree.
+var defaults = []struct{ path, text string }{
+	{"store", "sqlite://data/orderhub.db"},
+	{"listen", "127.0.0.1:8080"},
+	{"timezone", "Asia/Shanghai"},
+	{"log.level", "info"},
+	{"log.format", "json"},
+	{"ingest.max_body", "1MiB"},
+	{"ingest.batch_max", "256"},
+	{"ingest.batch_wait", "0s"},
+	{"ingest.replay_window", "5m"},
+	{"ingest.sqlite_synchronous", "FULL"},
+}
+
+// applyDefaults fills keys that were not written. An empty string counts as
+// not written, so `store: ${ORDERHUB_STORE:-}` falls back to the default; a
+// number written as 0 is kept (and checked), since 0 can be meant.
+func (d *decoder) applyDefaults(cfg *Config) {
+	root := reflect.ValueOf(cfg).Elem()
+	for _, def := range defaults {
+		fv := fieldByPath(root, def.path)
+		if d.bad[def.path] || !fv.IsZero() || fv.Kind() != reflect.String && d.written(def.path) {
+			continue
+		}
+		if msg := setScalar(fv, def.text); msg != "" {
+			panic("config: bad default for " + def.path + ": " + msg)
+		}
+	}
+	// A source without its own limit has the ingest one, so the push path
+	// reads one field.
+	for _, src := range cfg.Sources {
+		if src != nil && src.MaxBody == 0 {
+			src.MaxBody = cfg.Ingest.MaxBody
+		}
+	}
+}
+
+// fieldByPath finds the field at a dotted yaml key path below struct v.
+func fieldByPath(v reflect.Value, path string) reflect.Value {
+	for _, key := range strings.Split(path, ".") {
+		f, ok := findField(fieldsOf(v.Type()), key)
+		if !ok {
+			panic("config: no field at " + path)
+		}
+		v = v.FieldByIndex(f.index)
+	}
+	return v
+}
+
+// namePattern is what system and source names must match: they appear in URLs
+// (POST /v1/push/{source}), metrics labels and file names.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// validate checks what the struct tags cannot say: URLs, addresses, the time
+// zone, names, and the references between sources and systems.
+func (d *decoder) validate(cfg *Config) {
+	d.checkStore(cfg.Store)
+	d.checkListen(cfg.Listen)
+	if !d.bad["timezone"] {
+		loc, err := time.LoadLocation(cfg.Timezone)
+		switch {
+		case cfg.Timezone == "Local":
+			// The machine's zone differs between a laptop and a container;
+			// order times must not.
+			d.add(d.valuePos("timezone"), "timezone", "timezone Local depends on the machine orderhub runs on",
+				"use an IANA name such as Asia/Shanghai")
+		case err != nil:
+			d.add(d.valuePos("timezone"), "timezone", fmt.Sprintf("unknown time zone %q", cfg.Timezone),
+				"use an IANA name such as Asia/Shanghai")
+		default:
+			cfg.Location = loc
+		}
+	}
+	if d.written("ingest.max_body") && cfg.Ingest.MaxBody == 0 && !d.bad["ingest.max_body"] {
+		d.add(d.valuePos("ingest.max_body"), "ingest.max_body", "max_body must be more than 0",
+			"leave it out for the default of 1MiB")
+	}
+
+	for name, sys := range cfg.Systems {
+		p := join("systems", name)
+		d.checkName("system", name, p)
+		if sys != nil && sys.BaseURL != "" && !d.bad[p+".base_url"] {
+			d.checkBaseURL(sys.BaseURL, p+".base_url")
+		}
+	}
+	for name, src := range cfg.Sources {
+		p := join("sources", name)
+		d.checkName("source", name, p)
+		if src != nil {
+			d.checkSource(cfg, src, p)
+		}
+	}
+}
+
+func (d *decoder) checkStore(store string) {
+	if d.bad["store"] {
+		return
+	}
+	const hint = "write sqlite://data/orderhub.db (embedded) or postgres://user@host:5432/db (several nodes)"
+	// Quote only the scheme: a PostgreSQL URL may carry a password.
+	scheme, rest, ok := strings.Cut(store, "://")
+	switch {
+	case !ok:
+		d.add(d.valuePos("store"), "store", "store must be a URL starting with sqlite://, postgres:// or postgresql://", hint)
+	case scheme != "sqlite" && scheme != "postgres" && scheme != "postgresql":
+		d.add(d.valuePos("store"), "store", fmt.Sprintf("store scheme %q is not supported; use sqlite, postgres or postgresql", scheme), hint)
+	case scheme == "sqlite" && strings.TrimSpace(rest) == "":
+		d.add(d.valuePos("store"), "store", "store sqlite:// needs a file path", hint)
+	}
+}
+
+func (d *decoder) checkListen(listen string) {
+	if d.bad["listen"] {
+		return
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err == nil {
+		if n, perr := strconv.Atoi(port); perr == nil && n >= 0 && n <= 65535 {
+			return
+		}
+	}
+	d.add(d.valuePos("listen"), "listen", fmt.Sprintf("listen address %q is not host:port", listen),
+		"write 127.0.0.1:8080, or :8080 to listen on every interface")
+}
+
+func (d *decoder) checkBaseURL(raw, path string) {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return
+	}
+	d.add(d.valuePos(path), path, fmt.Sprintf("base_url %q is not an absolute http or https URL", raw),
+		"write it like https://api.example.com/v1")
+}
+
+func (d *decoder) checkName(what, name, path string) {
+	if namePattern.MatchString(name) {
+		return
+	}
+	hint := "names appear in URLs: use 1 to 63 lowercase letters, digits, _ and -, starting with a letter or digit"
+	if fixed := fixName(name); namePattern.MatchString(fixed) {
+		hint += fmt.Sprintf(", e.g. %q", fixed)
+	}
+	d.add(d.seen[path].key, path, fmt.Sprintf("invalid %s name %q", what, name), hint)
+}
+
+// fixName guesses a valid name from an invalid one: "Shop Orders" → "shop_orders".
+func fixName(name string) string {
+	b := []rune(strings.ToLower(strings.TrimSpace(name)))
+	for i, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			b[i] = '_'
+		}
+	}
+	return strings.TrimLeft(string(b), "_-")
+}
+
+func (d *decoder) checkSource(cfg *Config, src *Source, path string) {
+	sysPath := path + ".system"
+	if src.System == "" || d.bad[sysPath] {
+		return // missing system is reported by the required tag
+	}
+	sys, ok := cfg.Systems[src.System]
+	if !ok || sys == nil {
+		var names []string
+		for n := range cfg.Systems {
+			names = append(names, n)
+		}
+		hint := didYouMean(src.System, names, "configured systems")
+		if len(names) == 0 {
+			hint = "no systems are configured; add it under systems:"
+		}
+		d.add(d.valuePos(sysPath), sysPath, fmt.Sprintf("unknown system %q", src.System), hint)
+		return
+	}
+	spec, ok := LookupKind(sys.Kind)
+	if !ok || src.Mode != "push" || spec.Push {
+		return // an unknown kind or mode is reported where it was written
+	}
+	var pushKinds []string
+	for _, k := range Kinds() {
+		if k.Push {
+			pushKinds = append(pushKinds, k.Kind)
+		}
+	}
+	hint := "no kind in this build accepts pushes"
+	if len(pushKinds) > 0 {
+		hint = "use a system whose kind accepts pushes: " + strings.Join(pushKinds, ", ")
+	}
+	d.add(d.valuePos(sysPath), sysPath,
+		fmt.Sprintf("system %q is of kind %q, which cannot push orders to orderhub", src.System, sys.Kind), hint)
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// A batchQuery is a statement over a list of rows: head, then one
+// parenthesised group of cols placeholders per row, then tail.
+//
+// Statements with a row count fixed by the batch would be parsed and planned
+// anew for every transaction, which on SQLite cost a fifth of the ingest
+// time. Instead each batch query is prepared once, at open, for a few row
+// counts (chunkSizes), and a batch of n rows runs as the fewest such chunks.
+type batchQuery struct {
+	name, head, tail string
+	cols             int
+	returns          bool // tail has RETURNING: run as a query
+}
+
+var (
+	qLoadCurrent = &batchQuery{name: "load current orders", cols: 2, returns: true,
+		// A join with a VALUES list rather than (source, order_no) IN ((?,?),…):
+		// PostgreSQL turns such an IN list into OR clauses nested one per key
+		// and runs out of stack at some thousands of keys. VALUES columns are
+		// column1, column2 in both databases.
+		head: `SELECT o.id, o.source, o.order_no, o.version, o.payload_hash, o.doc_updated_at, o.first_seen_at, o.canonical FROM orders o JOIN (VALUES `,
+		tail: `) AS k ON o.source = k.column1 AND o.order_no = k.column2`}
+	qUpsertOrders = &batchQuery{name: "upsert orders", cols: 10, returns: true,
+		head: `INSERT INTO orders (source, order_no, version, status, total_fen, payload_hash, doc_updated_at, first_seen_at, updated_at, canonical) VALUES `,
+		tail: ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
+			total_fen = excluded.total_fen, payload_hash = excluded.payload_hash, doc_updated_at = excluded.doc_updated_at,
+			updated_at = excluded.updated_at, canonical = excluded.canonical
+			RETURNING id, source, order_no`}
+	qInsertVersions = &batchQuery{name: "insert versions", cols: 5,
+		head: `INSERT INTO order_versions (order_id, version, received_at, payload_hash, raw) VALUES `}
+	qInsertEvents = &batchQuery{name: "insert events", cols: 6,
+		head: `INSERT INTO order_events (order_id, version, type, status_from, status_to, at) VALUES `}
+	qInsertTimeline = &batchQuery{name: "insert timeline", cols: 4,
+		head: `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `}
+
+	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline}
+)
+
+// chunkSizes are the row counts each batch query is prepared for, largest
+// first; every n is a sum of them, and a batch of up to 256 documents needs
+// at most a dozen statements per query.
+var chunkSizes = []int{256, 64, 16, 4, 1}
+
+type stmtKey struct {
+	q    *batchQuery
+	rows int
+}
+
+// prepareBatchQueries prepares every batch query for every chunk size. It
+// runs at open, before any transaction: on SQLite the pool's one connection
+// is held by a transaction while it runs, so preparing later would wait
+// for itself.
+func (s *Store) prepareBatchQueries(ctx context.Context) error {
+	s.stmts = map[stmtKey]*sql.Stmt{}
+	for _, q := range batchQueries {
+		for _, n := range chunkSizes {
+			st, err := s.write.PrepareContext(ctx, s.rebind(q.sql(n)))
+			if err != nil {
+				return fmt.Errorf("store: preparing %s for %d rows: %w", q.name, n, err)
+			}
+			s.stmts[stmtKey{q, n}] = st
+		}
+	}
+	return nil
+}
+
+func (q *batchQuery) sql(rows int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", q.cols), ",") + ")"
+	var b strings.Builder
+	b.Grow(len(q.head) + len(q.tail) + rows*(len(one)+1))
+	b.WriteString(q.head)
+	for i := 0; i < rows; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(one)
+	}
+	b.WriteString(q.tail)
+	return b.String()
+}
+
+// chunks runs q over n rows in tx, in as few prepared chunks as the sizes
+// allow. row appends row i's arguments; scan, for queries that return rows,
+// reads each one.
+func (s *Store) chunks(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) error {
+	args := make([]any, 0, min(n, chunkSizes[0])*q.cols)
+	for start := 0; start < n; {
+		size := chunkSizes[len(chunkSizes)-1]
+		for _, c := range chunkSizes {
+			if c <= n-start {
+				size = c
+				break
+			}
+		}
+		args = args[:0]
+		for i := start; i < start+size; i++ {
+			args = row(i, args)
+		}
+		st := tx.StmtContext(ctx, s.stmts[stmtKey{q, size}])
+		if !q.returns {
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		} else if err := scanAll(ctx, st, args, scan); err != nil {
+			return err
+		}
+		start += size
+	}
+	return nil
+}
+
+func scanAll(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -81,7 +81,10 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 				push := base + "/v1/push/shop_orders"
 				gen := mall.NewGenerator(uint64(time.Now().UnixNano()), sign, cfg.Location, "D")
 				sample := gen.New(time.Now())
-				gen.Advance(sample, time.Now()) // paid
+				for sample.IsPay == 0 { // a paid order: some unpaid ones get cancelled instead
+					sample = gen.New(time.Now())
+					gen.Advance(sample, time.Now())
+				}
 				samplePath := filepath.Join(abs, "sample-order.json")
 				if err := os.WriteFile(samplePath, mall.Body(sample), 0o644); err != nil {
 					log.Error("writing the sample order", "err", err)

@@ -42,20 +42,24 @@ func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consu
 	return d
 }
 
-// Drain feeds every consumer until none has events left.
+// Drain feeds every consumer until a full pass finds no events left. Reading
+// until empty, rather than until a short batch, narrows the moment in which
+// an ingest commit finds this job still running and so queues no new one;
+// the periodic sweep picks up what lands in that moment.
 func (d *Dispatcher) Drain(ctx context.Context) error {
-	for _, c := range d.consumers {
-		for {
+	for {
+		moved := 0
+		for _, c := range d.consumers {
 			n, err := d.step(ctx, c)
 			if err != nil {
 				return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
 			}
-			if n < d.batch {
-				break
-			}
+			moved += n
+		}
+		if moved == 0 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // step gives one consumer one batch and moves its cursor, in one transaction.

@@ -88,7 +88,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		o.Log = slog.Default()
 	}
 	if o.SweepEvery <= 0 {
-		o.SweepEvery = 5 * time.Second
+		o.SweepEvery = time.Second
 	}
 	if o.Workers <= 0 {
 		o.Workers = 2
@@ -149,4 +149,13 @@ type dispatchWorker struct {
 
 func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
 	return w.d.Drain(ctx)
+}
+
+// NextRetry retries a failed drain soon: 250ms doubling up to 30s. The
+// events wait in their table either way, and what failed (a consumer's
+// target, a busy database) is usually back within seconds; River's default
+// of attempt⁴ seconds would hold every later event back for minutes.
+func (w *dispatchWorker) NextRetry(job *river.Job[DispatchArgs]) time.Time {
+	d := 250 * time.Millisecond << min(job.Attempt-1, 7)
+	return time.Now().Add(min(d, 30*time.Second))
 }

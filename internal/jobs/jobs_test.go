@@ -1,0 +1,184 @@
+package jobs_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"orderhub/internal/jobs"
+	"orderhub/internal/order"
+	"orderhub/internal/store"
+	"orderhub/internal/testutil/pgtest"
+)
+
+// recorder is a consumer that remembers what it was given and can be told
+// to fail.
+type recorder struct {
+	name string
+	mu   sync.Mutex
+	seen []int64
+	fail int // fail this many more calls
+}
+
+func (r *recorder) Name() string { return r.name }
+
+func (r *recorder) Consume(_ context.Context, _ *sql.Tx, evs []store.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail > 0 {
+		r.fail--
+		return errors.New("consumer refused (test)")
+	}
+	for _, e := range evs {
+		r.seen = append(r.seen, e.ID)
+	}
+	return nil
+}
+
+func (r *recorder) ids() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int64(nil), r.seen...)
+}
+
+func paidOrder(no string) store.Incoming {
+	t := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	return store.Incoming{
+		Order:      order.Order{Source: "shop", OrderNo: no, Status: order.StatusPaid, Total: 1000, CreatedAt: t, UpdatedAt: t},
+		Raw:        []byte(`{"order_no":"` + no + `"}`),
+		ReceivedAt: t,
+	}
+}
+
+func TestDispatchSQLite(t *testing.T) {
+	testDispatch(t, "sqlite://"+filepath.Join(t.TempDir(), "j.db"))
+}
+
+func TestDispatchPostgres(t *testing.T) {
+	testDispatch(t, pgtest.URL(t))
+}
+
+// testDispatch proves the hand-off: ingest transactions queue the dispatch
+// job themselves, every consumer gets every event once and in order, and a
+// consumer that fails gets the same events again, its cursor unmoved.
+func testDispatch(t *testing.T, url string) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := jobs.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	a := &recorder{name: "a"}
+	b := &recorder{name: "b", fail: 2}
+	d := jobs.NewDispatcher(s, nil, a, b)
+	// A long sweep: delivery here must come from the job each ingest queues.
+	r, err := jobs.New(s, d, jobs.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SweepEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+
+	const orders = 40
+	for i := 0; i < orders; i += 4 {
+		var batch []store.Incoming
+		for j := i; j < i+4; j++ {
+			batch = append(batch, paidOrder(fmt.Sprintf("J%03d", j)))
+		}
+		if _, err := s.Apply(ctx, batch, r.QueueDispatch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const want = orders * 2 // created, paid
+	wait(t, 20*time.Second, func() bool { return len(a.ids()) >= want && len(b.ids()) >= want })
+	for _, rec := range []*recorder{a, b} {
+		ids := rec.ids()
+		if len(ids) != want {
+			t.Fatalf("consumer %s got %d events, want %d (each exactly once)", rec.name, len(ids), want)
+		}
+		for i := 1; i < len(ids); i++ {
+			if ids[i] <= ids[i-1] {
+				t.Fatalf("consumer %s got events out of order: %v", rec.name, ids)
+			}
+		}
+	}
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, name := range []string{"a", "b"} {
+		last, err := s.Cursor(ctx, tx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != a.ids()[want-1] {
+			t.Errorf("cursor of %s = %d, want the last event id %d", name, last, a.ids()[want-1])
+		}
+	}
+}
+
+// A duplicate push records no events and so queues no job.
+func TestQueueDispatchOnlyWithEvents(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "j.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := jobs.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	r, err := jobs.New(s, jobs.NewDispatcher(s, nil), jobs.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q1")}, r.QueueDispatch); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("after a new order: %d jobs queued, want 1", got)
+	}
+	// Same payload again (only a duplicate): nothing to dispatch.
+	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q1")}, r.QueueDispatch); err != nil {
+		t.Fatal(err)
+	}
+	// A second new order while the first job waits: the unique job is not
+	// queued twice.
+	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q2")}, r.QueueDispatch); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("after a duplicate and a second order: %d jobs queued, want still 1", got)
+	}
+}
+
+func wait(t *testing.T, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

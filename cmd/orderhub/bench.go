@@ -58,6 +58,8 @@ prints both throughputs, p50/p99 latencies and their ratio.`,
 	f.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each path")
 	f.StringVar(&o.Store, "store", "sqlite", "sqlite (a fresh file in --dir) or a postgres:// URL of an empty database")
 	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite file (default: a new temp folder)")
+	f.DurationVar(&o.BatchWait, "batch-wait", 0, "ingest.batch_wait of the real path")
+	f.IntVar(&o.BatchMax, "batch-max", 256, "ingest.batch_max of the real path")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	f.StringVar(&o.Synchronous, "sqlite-synchronous", "FULL", "SQLite durability: FULL or NORMAL")
 	return cmd

@@ -5,6 +5,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,7 +38,10 @@ type IngestOptions struct {
 	Dir   string
 	// Synchronous is SQLite's durability (FULL by default).
 	Synchronous string
-	Log         *slog.Logger
+	// BatchWait and BatchMax set ingest.batch_wait and ingest.batch_max.
+	BatchWait time.Duration
+	BatchMax  int
+	Log       *slog.Logger
 }
 
 // Result is one path's measurements.
@@ -192,7 +196,7 @@ func startReal(ctx context.Context, o IngestOptions) (*app.App, string, error) {
 	}
 	text := fmt.Sprintf(`store: %q
 listen: 127.0.0.1:0
-ingest: {sqlite_synchronous: %s}
+ingest: {sqlite_synchronous: %s, batch_wait: %s, batch_max: %d}
 systems:
   mall:
     kind: mall
@@ -201,7 +205,7 @@ sources:
   bench:
     system: mall
     mode: push
-`, storeURL, sync, appSign)
+`, storeURL, sync, o.BatchWait, cmp.Or(o.BatchMax, 256), appSign)
 	cfg, err := config.Parse([]byte(text), "bench.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, "", err

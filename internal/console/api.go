@@ -176,7 +176,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	recs, next, err := a.store.ListOrders(r.Context(), f)
+	page, err := a.store.ListOrders(r.Context(), f)
 	if errors.Is(err, store.ErrBadCursor) {
 		bad(w, "cursor", err.Error(), "pass next_cursor from a previous answer unchanged")
 		return
@@ -185,12 +185,15 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, err)
 		return
 	}
+	// next_cursor is where this page ended: with has_more false, keep it and
+	// ask again later to get exactly the orders changed since.
 	out := struct {
 		Orders     []OrderView `json:"orders"`
 		NextCursor string      `json:"next_cursor,omitempty"`
-	}{Orders: make([]OrderView, 0, len(recs)), NextCursor: next}
-	for i := range recs {
-		out.Orders = append(out.Orders, a.view(&recs[i], pii))
+		HasMore    bool        `json:"has_more"`
+	}{Orders: make([]OrderView, 0, len(page.Records)), NextCursor: page.Cursor, HasMore: page.More}
+	for i := range page.Records {
+		out.Orders = append(out.Orders, a.view(&page.Records[i], pii))
 	}
 	writeJSON(w, http.StatusOK, out)
 }

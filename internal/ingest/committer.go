@@ -35,10 +35,11 @@ type Committer struct {
 }
 
 type pending struct {
-	inc  store.Incoming
-	out  store.Outcome
-	err  error
-	done chan struct{}
+	inc    store.Incoming
+	queued time.Time
+	out    store.Outcome
+	err    error
+	done   chan struct{}
 }
 
 var pendingPool = sync.Pool{New: func() any { return &pending{done: make(chan struct{}, 1)} }}
@@ -77,6 +78,9 @@ func NewCommitter(s *store.Store, o CommitterOptions) *Committer {
 func (c *Committer) Submit(ctx context.Context, inc store.Incoming) (store.Outcome, error) {
 	p := pendingPool.Get().(*pending)
 	p.inc, p.out, p.err = inc, store.Outcome{}, nil
+	if c.maxWait > 0 {
+		p.queued = time.Now()
+	}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
@@ -129,11 +133,14 @@ func (c *Committer) Run() {
 		}
 		batch = append(batch[:0], first)
 		open := c.fill(&batch)
-		if open && c.maxWait > 0 && len(batch) < c.maxBatch {
+		// The wait is bounded from when the batch's first document was
+		// queued: under load it already waited through the previous
+		// commit, and the batch goes at once.
+		if wait := c.maxWait - time.Since(first.queued); open && c.maxWait > 0 && wait > 0 && len(batch) < c.maxBatch {
 			if timer == nil {
-				timer = time.NewTimer(c.maxWait)
+				timer = time.NewTimer(wait)
 			} else {
-				timer.Reset(c.maxWait)
+				timer.Reset(wait)
 			}
 		wait:
 			for len(batch) < c.maxBatch {

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -48,6 +49,8 @@ func (DispatchArgs) InsertOpts() river.InsertOpts {
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
+	// queued marks a dispatch job queued by this node and not yet started.
+	queued *atomic.Bool
 }
 
 // Options configure the runner.
@@ -93,8 +96,9 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
 	}
+	queued := new(atomic.Bool)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d}); err != nil {
+	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queued: queued}); err != nil {
 		return nil, fmt.Errorf("jobs: registering the dispatcher: %w", err)
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
@@ -114,7 +118,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, log: o.Log}, nil
+	return &Runner{client: client, log: o.Log, queued: queued}, nil
 }
 
 // Start begins working jobs.
@@ -132,11 +136,23 @@ func (r *Runner) Stop(ctx context.Context) error {
 
 // QueueDispatch is a store.ApplyHook: when a batch recorded events, it queues
 // the dispatcher in the batch's own transaction.
+//
+// While a dispatch job this node queued has not yet started, a further one
+// would be refused as a duplicate anyway; skipping the insert saves a query
+// in every ingest transaction under load. The job clears the mark when it
+// starts, before it reads any event, so events committed after that queue a
+// new job.
 func (r *Runner) QueueDispatch(ctx context.Context, tx *sql.Tx, _ []store.Incoming, out []store.Outcome) error {
 	for _, o := range out {
 		if len(o.Events) > 0 {
-			_, err := r.client.InsertTx(ctx, tx, DispatchArgs{}, nil)
-			return err
+			if r.queued.Load() {
+				return nil
+			}
+			if _, err := r.client.InsertTx(ctx, tx, DispatchArgs{}, nil); err != nil {
+				return err
+			}
+			r.queued.Store(true)
+			return nil
 		}
 	}
 	return nil
@@ -144,10 +160,12 @@ func (r *Runner) QueueDispatch(ctx context.Context, tx *sql.Tx, _ []store.Incomi
 
 type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
-	d *Dispatcher
+	d      *Dispatcher
+	queued *atomic.Bool
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
+	w.queued.Store(false)
 	return w.d.Drain(ctx)
 }
 

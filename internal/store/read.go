@@ -165,8 +165,8 @@ func (s *Store) Versions(ctx context.Context, orderID int64) ([]Version, error) 
 }
 
 // ListFilter selects orders for ListOrders. Orders come in the order the hub
-// last changed them, so a client that pages to the end and later asks again
-// with its last cursor sees exactly the orders changed since.
+// last changed them, so a client that keeps the cursor of its last page and
+// asks again later sees exactly the orders changed since.
 type ListFilter struct {
 	Source string
 	Status order.Status
@@ -175,12 +175,22 @@ type ListFilter struct {
 	Limit  int       // 1..500, default 50
 }
 
+// Page is one page of ListOrders.
+type Page struct {
+	Records []Record
+	// Cursor is the position after this page's last order: pass it to get
+	// the next page now, or the orders changed since, later. A page with no
+	// orders gives back the cursor it was asked with.
+	Cursor string
+	// More is true when more orders follow this page already.
+	More bool
+}
+
 // ErrBadCursor is returned for a cursor this store did not make.
 var ErrBadCursor = errors.New("the cursor is not one this server returned; start again without it")
 
-// ListOrders returns one page of orders and the cursor of the next page ("" when
-// this page is the last one so far).
-func (s *Store) ListOrders(ctx context.Context, f ListFilter) ([]Record, string, error) {
+// ListOrders returns one page of orders.
+func (s *Store) ListOrders(ctx context.Context, f ListFilter) (Page, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
@@ -199,7 +209,7 @@ func (s *Store) ListOrders(ctx context.Context, f ListFilter) ([]Record, string,
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return nil, "", err
+			return Page{}, err
 		}
 		where, args = append(where, "(updated_at > ? OR (updated_at = ? AND id > ?))"), append(args, at, at, id)
 	}
@@ -211,27 +221,29 @@ func (s *Store) ListOrders(ctx context.Context, f ListFilter) ([]Record, string,
 	args = append(args, f.Limit+1)
 	rows, err := s.read.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
-		return nil, "", fmt.Errorf("store: listing orders: %w", err)
+		return Page{}, fmt.Errorf("store: listing orders: %w", err)
 	}
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
 		r, err := scanRecord(rows.Scan)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: listing orders: %w", err)
+			return Page{}, fmt.Errorf("store: listing orders: %w", err)
 		}
 		out = append(out, *r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("store: listing orders: %w", err)
+		return Page{}, fmt.Errorf("store: listing orders: %w", err)
 	}
-	next := ""
+	p := Page{Records: out, Cursor: f.Cursor}
 	if len(out) > f.Limit {
-		out = out[:f.Limit]
-		last := out[len(out)-1]
-		next = encodeCursor(last.UpdatedAt.UnixMicro(), last.ID)
+		p.Records, p.More = out[:f.Limit], true
 	}
-	return out, next, nil
+	if n := len(p.Records); n > 0 {
+		last := p.Records[n-1]
+		p.Cursor = encodeCursor(last.UpdatedAt.UnixMicro(), last.ID)
+	}
+	return p, nil
 }
 
 func encodeCursor(at, id int64) string {

@@ -476,10 +476,11 @@ func verifyStore(t *testing.T, path string, l *ledger, retried []string) {
 	orders := map[string]*stored{}
 	cursor := ""
 	for {
-		recs, next, err := st.ListOrders(ctx, store.ListFilter{Cursor: cursor, Limit: 500})
+		page, err := st.ListOrders(ctx, store.ListFilter{Cursor: cursor, Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
+		recs := page.Records
 		for _, r := range recs {
 			if r.Order.Source != "shop_orders" {
 				t.Errorf("order %s has source %q", r.Order.OrderNo, r.Order.Source)
@@ -540,10 +541,10 @@ func verifyStore(t *testing.T, path string, l *ledger, retried []string) {
 				t.Errorf("order %s has %d created events, want 1", r.Order.OrderNo, created)
 			}
 		}
-		if next == "" {
+		if !page.More {
 			break
 		}
-		cursor = next
+		cursor = page.Cursor
 	}
 
 	counts, err := st.Count(ctx)

@@ -364,6 +364,7 @@ func listAll(t *testing.T, c *http.Client, base string) map[string]int64 {
 				Version int64 `json:"version"`
 			} `json:"orders"`
 			NextCursor string `json:"next_cursor"`
+			HasMore    bool   `json:"has_more"`
 		}
 		if _, err := getJSON(c, url, &ans); err != nil {
 			t.Fatal(err)
@@ -374,7 +375,7 @@ func listAll(t *testing.T, c *http.Client, base string) map[string]int64 {
 			}
 			out[o.Order.OrderNo] = o.Version
 		}
-		if ans.NextCursor == "" {
+		if !ans.HasMore {
 			return out
 		}
 		cursor = ans.NextCursor

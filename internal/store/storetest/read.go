@@ -23,13 +23,14 @@ func orderNos(rs []store.Record) []string {
 	return out
 }
 
-func list(t testing.TB, s *store.Store, f store.ListFilter) ([]string, string) {
+// list returns a page's order numbers, its cursor and whether more follow.
+func list(t testing.TB, s *store.Store, f store.ListFilter) ([]string, string, bool) {
 	t.Helper()
-	rs, next, err := s.ListOrders(context.Background(), f)
+	p, err := s.ListOrders(context.Background(), f)
 	if err != nil {
 		t.Fatalf("ListOrders(%+v): %v", f, err)
 	}
-	return orderNos(rs), next
+	return orderNos(p.Records), p.Cursor, p.More
 }
 
 // waitClockTick makes sure the wall clock has moved on by more than the
@@ -68,24 +69,27 @@ func testListOrders(t *testing.T, s *store.Store) {
 	var cursors []string
 	cursor := ""
 	for page, wantLen := range []int{3, 3, 1} {
-		nos, next := list(t, s, store.ListFilter{Limit: 3, Cursor: cursor})
+		nos, next, more := list(t, s, store.ListFilter{Limit: 3, Cursor: cursor})
 		if len(nos) != wantLen {
 			t.Fatalf("page %d: %v, want %d orders", page, nos, wantLen)
 		}
-		if last := page == 2; (next == "") != last {
-			t.Fatalf("page %d: next cursor %q (last page: %v)", page, next, last)
+		if last := page == 2; more == last || next == "" || next == cursor {
+			t.Fatalf("page %d: cursor %q after %q, more %v (last page: %v)", page, next, cursor, more, last)
 		}
 		got = append(got, nos...)
-		if next != "" {
-			cursors = append(cursors, next)
-		}
+		cursors = append(cursors, next)
 		cursor = next
+	}
+	// Past the end: nothing, no more, and the same position to come back to.
+	if nos, next, more := list(t, s, store.ListFilter{Limit: 3, Cursor: cursor}); len(nos) != 0 || more || next != cursor {
+		t.Fatalf("past the last page: %v, cursor %q, more %v; want nothing and cursor %q", nos, next, more, cursor)
 	}
 	if !slices.Equal(got, all) {
 		t.Fatalf("paging by 3 gave %v, want every order once, in the order changed: %v", got, all)
 	}
 	// Records carry the stored state.
-	rs, _, err := s.ListOrders(context.Background(), store.ListFilter{Limit: 1})
+	p, err := s.ListOrders(context.Background(), store.ListFilter{Limit: 1})
+	rs := p.Records
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("ListOrders(Limit 1) = %d records, %v", len(rs), err)
 	}
@@ -118,9 +122,9 @@ func testListOrders(t *testing.T, s *store.Store) {
 			for _, i := range tt.want {
 				want = append(want, all[i])
 			}
-			nos, next := list(t, s, tt.f)
-			if !slices.Equal(nos, want) || next != "" {
-				t.Fatalf("got %v next %q, want %v and no next page", nos, next, want)
+			nos, _, more := list(t, s, tt.f)
+			if !slices.Equal(nos, want) || more {
+				t.Fatalf("got %v more %v, want %v and no more", nos, more, want)
 			}
 		})
 	}
@@ -129,9 +133,9 @@ func testListOrders(t *testing.T, s *store.Store) {
 		f := store.ListFilter{Source: "shop", Limit: 2}
 		var got []string
 		for page := 0; ; page++ {
-			nos, next := list(t, s, f)
+			nos, next, more := list(t, s, f)
 			got = append(got, nos...)
-			if next == "" {
+			if !more {
 				break
 			}
 			if page > 5 {
@@ -148,36 +152,37 @@ func testListOrders(t *testing.T, s *store.Store) {
 	t.Run("bad cursor", func(t *testing.T) {
 		enc := base64.RawURLEncoding.EncodeToString
 		for _, c := range []string{"!!!", "bm9wZQ==", enc([]byte("nope")), enc([]byte("12.x")), enc([]byte("x.12")), enc([]byte("."))} {
-			rs, next, err := s.ListOrders(context.Background(), store.ListFilter{Cursor: c})
-			if !errors.Is(err, store.ErrBadCursor) || rs != nil || next != "" {
-				t.Errorf("cursor %q: %d records, next %q, err %v; want ErrBadCursor", c, len(rs), next, err)
+			p, err := s.ListOrders(context.Background(), store.ListFilter{Cursor: c})
+			if !errors.Is(err, store.ErrBadCursor) || p.Records != nil || p.Cursor != "" {
+				t.Errorf("cursor %q: %d records, cursor %q, err %v; want ErrBadCursor", c, len(p.Records), p.Cursor, err)
 			}
 		}
 	})
 
 	// Last: it changes an order. A client that paged to the end asks again
-	// from the last cursor it got and sees the last page plus what changed.
+	// from the last cursor it got and sees exactly what changed.
 	t.Run("changed after the last page", func(t *testing.T) {
 		last := cursors[len(cursors)-1]
-		if nos, next := list(t, s, store.ListFilter{Limit: 3, Cursor: last}); !slices.Equal(nos, all[6:]) || next != "" {
-			t.Fatalf("from the last cursor: %v next %q, want %v", nos, next, all[6:])
+		if nos, _, more := list(t, s, store.ListFilter{Limit: 3, Cursor: last}); len(nos) != 0 || more {
+			t.Fatalf("from the last cursor: %v more %v, want nothing yet", nos, more)
 		}
 		waitClockTick()
 		o := in[1].Order
 		o.Status, o.UpdatedAt = order.StatusCompleted, base.Add(time.Hour)
 		wantOutcomes(t, apply(t, s, incoming(t, o, received(10))), outcome{store.ResultUpdated, 2, evs(order.EventCompleted)})
 
-		nos, next := list(t, s, store.ListFilter{Limit: 3, Cursor: last})
-		if want := []string{all[6], all[1]}; !slices.Equal(nos, want) || next != "" {
-			t.Fatalf("from the last cursor after changing %s: %v next %q, want %v", all[1], nos, next, want)
+		nos, _, more := list(t, s, store.ListFilter{Limit: 3, Cursor: last})
+		if want := []string{all[1]}; !slices.Equal(nos, want) || more {
+			t.Fatalf("from the last cursor after changing %s: %v more %v, want %v", all[1], nos, more, want)
 		}
 		// And it has moved to the end of the full list.
-		nos, _ = list(t, s, store.ListFilter{})
+		nos, _, _ = list(t, s, store.ListFilter{})
 		if want := []string{all[0], all[2], all[3], all[4], all[5], all[6], all[1]}; !slices.Equal(nos, want) {
 			t.Fatalf("after changing %s: %v, want %v", all[1], nos, want)
 		}
-		rs, _, err := s.ListOrders(context.Background(), store.ListFilter{Limit: 2, Cursor: last})
-		if err != nil || len(rs) != 2 || rs[1].Version != 2 || rs[1].Order.Status != order.StatusCompleted {
+		p, err := s.ListOrders(context.Background(), store.ListFilter{Limit: 2, Cursor: cursors[1]})
+		rs := p.Records
+		if err != nil || len(rs) != 2 || rs[0].Order.OrderNo != in[6].Order.OrderNo || rs[1].Version != 2 || rs[1].Order.Status != order.StatusCompleted {
 			t.Fatalf("the changed order listed as %+v, %v; want version 2, completed", rs, err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"time"
@@ -22,11 +23,24 @@ func JSONProblem(body []byte, err error) *problem.Problem {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := lineCol(body, syn.Offset)
+		// Offset counts the offending byte: point the column at it (or just
+		// past the end when the body is cut off).
+		at := syn.Offset
+		if at > 0 && syn.Error() != "unexpected end of JSON input" {
+			at--
+		}
+		line, col := lineCol(body, at)
 		p := problem.New(http.StatusBadRequest, "malformed_json",
 			fmt.Sprintf("the body is not valid JSON at byte %d (line %d, column %d): %s", syn.Offset, line, col, syn.Error()),
 			"send one JSON object encoded in UTF-8")
 		p.Offset = syn.Offset
+		return p
+	case errors.As(err, &typ) && typ.Field == "" && typ.Struct == "":
+		// The body is valid JSON but not an object at all ([…], "…", 42).
+		p := problem.New(http.StatusBadRequest, "malformed_json",
+			fmt.Sprintf("the body is a JSON %s, not an object", typ.Value),
+			"send one JSON object")
+		p.Offset = max(typ.Offset, 1)
 		return p
 	case errors.As(err, &typ):
 		field := typ.Field
@@ -44,7 +58,9 @@ func JSONProblem(body []byte, err error) *problem.Problem {
 			"fix the value at that field")
 		p.Field, p.Offset = typ.Field, typ.Offset
 		return p
-	case errors.Is(err, errEmpty) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+	case errors.Is(err, errEmpty) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+		// json.Decoder reports a cut-off body as io.ErrUnexpectedEOF, not as a
+		// syntax error with an offset.
 		p := problem.New(http.StatusBadRequest, "malformed_json",
 			fmt.Sprintf("the body ends early at byte %d: the JSON is cut off", len(body)),
 			"send the whole JSON object")

@@ -84,11 +84,14 @@ func steps(from, to Status) []EventType {
 // sameBusiness compares what a person would call the substance of an order:
 // amounts, lines, buyer, address, remark, and a tracking number once one was
 // given. Status and timestamps are left out (the status events cover them), and
-// so is the first tracking number, which arrives with the shipped event.
+// so are the first tracking number, which arrives with the shipped event, and
+// the refunded amount of an order moving into refunded, which is what the
+// refunded event reports.
 func sameBusiness(a, b *Order) bool {
 	sameShipping := a.Shipping == b.Shipping || a.Shipping.TrackingNo == ""
+	sameRefund := a.Refunded == b.Refunded || (b.Status == StatusRefunded && a.Status != StatusRefunded)
 	return a.Total == b.Total && a.Goods == b.Goods && a.Freight == b.Freight &&
-		a.Discount == b.Discount && a.Refunded == b.Refunded && a.Currency == b.Currency &&
+		a.Discount == b.Discount && sameRefund && a.Currency == b.Currency &&
 		a.Buyer == b.Buyer && a.Remark == b.Remark && sameShipping &&
 		slices.Equal(a.Items, b.Items)
 }

@@ -6,14 +6,18 @@ import "unicode/utf8"
 // 13812341234 → 138****1234. Short or odd values keep at most their last
 // two characters so that nothing identifying leaks from a malformed field.
 func MaskPhone(p string) string {
-	n := len(p)
+	// Counted and cut in characters, not bytes: a field holding text (the
+	// mall sends "下单人手机号" in its samples) must not be split inside a
+	// character, which would make the masked value invalid UTF-8.
+	r := []rune(p)
+	n := len(r)
 	switch {
 	case n == 0:
 		return ""
 	case n >= 11:
-		return p[:3] + "****" + p[n-4:]
+		return string(r[:3]) + "****" + string(r[n-4:])
 	case n >= 7:
-		return p[:2] + "****" + p[n-2:]
+		return string(r[:2]) + "****" + string(r[n-2:])
 	default:
 		return "****"
 	}

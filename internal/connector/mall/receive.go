@@ -95,7 +95,27 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 	}
 	// The shared value is a credential: it must not be stored with the order.
 	raw := bytes.ReplaceAll(req.Body, r.sign, redactedSign)
+	if !bytes.Contains(req.Body, r.sign) {
+		// app_sign matched but its bytes are nowhere in the body: the sender
+		// escaped characters of it (PHP writes / as \/), so nothing was
+		// replaced. Keep a re-encoding of the document instead of the
+		// credential.
+		doc.AppSign = string(redactedSign)
+		raw = bytes.ReplaceAll(encode(doc), r.sign, redactedSign)
+	}
 	return &connector.Pushed{Order: o, Raw: raw}, nil
+}
+
+// encode writes d without escaping HTML characters, so that every string in
+// it is written as its own bytes.
+func encode(d *Order) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		panic(fmt.Sprintf("mall: encoding a decoded order: %v", err)) // only plain types: cannot fail
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
 }
 
 // Decode reads a mall document, with errors a sender can act on.

@@ -160,10 +160,18 @@ func Decode(body []byte) (order.Order, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
+		// time.Time reports a bad time without the field it was in.
+		if p := badTime(body); p != nil {
+			return o, p
+		}
 		return o, connector.JSONProblem(body, err)
 	}
-	if dec.More() {
-		return o, problem.New(http.StatusBadRequest, "malformed_json", fmt.Sprintf("the body has more after the order object, at byte %d", dec.InputOffset()), "send exactly one JSON object")
+	// Only JSON whitespace may follow the object (dec.More would let a
+	// stray } or ] through).
+	if end := dec.InputOffset(); len(bytes.TrimLeft(body[end:], " \t\r\n")) > 0 {
+		p := problem.New(http.StatusBadRequest, "malformed_json", fmt.Sprintf("the body has more after the order object, at byte %d", end), "send exactly one JSON object")
+		p.Offset = end
+		return o, p
 	}
 	if o.Source != "" {
 		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", "source is set by orderhub from the push URL", "leave source out of the body")
@@ -190,8 +198,48 @@ func Decode(body []byte) (order.Order, error) {
 		p.Field = "status"
 		return o, p
 	}
+	for _, f := range timeFields(&o) {
+		// Years 1..9998 (UTC) can be written in every zone the order may be
+		// shown in; JSON cannot carry a year outside 0..9999.
+		if y := f.t.UTC().Year(); !f.t.IsZero() && (y < 1 || y > 9998) {
+			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s %s is not a plausible time", f.name, f.t.Format(time.RFC3339)), "send the real time, RFC 3339 like 2026-11-25T10:00:00+08:00")
+			p.Field = f.name
+			return o, p
+		}
+	}
 	if o.Currency == "" {
 		o.Currency = "CNY"
 	}
 	return o, nil
+}
+
+type timeField struct {
+	name string
+	t    time.Time
+}
+
+func timeFields(o *order.Order) []timeField {
+	return []timeField{{"created_at", o.CreatedAt}, {"paid_at", o.PaidAt}, {"shipped_at", o.ShippedAt},
+		{"completed_at", o.CompletedAt}, {"cancelled_at", o.CancelledAt}, {"updated_at", o.UpdatedAt}}
+}
+
+// badTime finds the time field that made decoding fail, if one did.
+func badTime(body []byte) *problem.Problem {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	for _, f := range timeFields(&order.Order{}) {
+		v, ok := raw[f.name]
+		if !ok {
+			continue
+		}
+		var t time.Time
+		if err := json.Unmarshal(v, &t); err != nil {
+			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s %s is not a time: %v", f.name, v, err), "write times as RFC 3339, like 2026-11-25T10:00:00+08:00")
+			p.Field = f.name
+			return p
+		}
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ import (
 type IngestOptions struct {
 	Conns    int           // concurrent connections (64)
 	Duration time.Duration // measured time per path (10s)
+	Rounds   int           // turns the paths take, splitting Duration (3)
 	Warmup   time.Duration // unmeasured load before each path (2s)
 	// Store is "sqlite" for a fresh SQLite file in Dir, or a postgres:// URL
 	// of an empty database.
@@ -60,6 +61,7 @@ type IngestReport struct {
 	Ratio      float64 // Real.Throughput / Bare.Throughput
 	Store      string
 	Conns      int
+	Rounds     int
 	BatchAvg   float64 // documents per ingest transaction on the real path
 	CommitAvg  time.Duration
 	PeakRSSMiB float64
@@ -79,29 +81,50 @@ func RunIngest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
+	}
 	load := newLoad()
 
 	bareURL, stopBare, err := serveBare()
 	if err != nil {
 		return nil, err
 	}
-	bare := drive(ctx, "bare decode", bareURL, o, load)
-	stopBare()
-
+	defer stopBare()
+	if (o.Store == "" || o.Store == "sqlite") && o.Dir == "" {
+		dir, err := os.MkdirTemp("", "orderhub-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		o.Dir = dir
+	}
 	a, url, err := startReal(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	real := drive(ctx, "orderhub push", url, o, load)
+	// The paths take turns, round by round, so that whatever else the
+	// machine does in the meantime falls on both alike.
+	bare, real := &meter{name: "bare decode"}, &meter{name: "orderhub push"}
+	bareDriver, realDriver := newDriver(bareURL, o.Conns, load), newDriver(url, o.Conns, load)
+	bareDriver.run(ctx, o.Warmup, nil)
+	realDriver.run(ctx, o.Warmup, nil)
+	for r := 0; r < o.Rounds; r++ {
+		bareDriver.run(ctx, o.Duration/time.Duration(o.Rounds), bare)
+		realDriver.run(ctx, o.Duration/time.Duration(o.Rounds), real)
+	}
+	bareDriver.close()
+	realDriver.close()
 	batchAvg, commitAvg := batchAverage(a)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := a.Shutdown(sctx); err != nil {
 		return nil, err
 	}
-	rep := &IngestReport{Bare: bare, Real: real, Store: o.Store, Conns: o.Conns, BatchAvg: batchAvg, CommitAvg: commitAvg, PeakRSSMiB: peakRSS()}
-	if bare.Throughput > 0 {
-		rep.Ratio = real.Throughput / bare.Throughput
+	rep := &IngestReport{Bare: bare.result(), Real: real.result(), Store: o.Store, Conns: o.Conns, Rounds: o.Rounds,
+		BatchAvg: batchAvg, CommitAvg: commitAvg, PeakRSSMiB: peakRSS()}
+	if rep.Bare.Throughput > 0 {
+		rep.Ratio = rep.Real.Throughput / rep.Bare.Throughput
 	}
 	return rep, nil
 }
@@ -180,15 +203,7 @@ func serveBare() (string, func(), error) {
 func startReal(ctx context.Context, o IngestOptions) (*app.App, string, error) {
 	storeURL := o.Store
 	if storeURL == "" || storeURL == "sqlite" {
-		dir := o.Dir
-		if dir == "" {
-			d, err := os.MkdirTemp("", "orderhub-bench-")
-			if err != nil {
-				return nil, "", err
-			}
-			dir = d
-		}
-		storeURL = "sqlite://" + filepath.Join(dir, "bench.db")
+		storeURL = "sqlite://" + filepath.Join(o.Dir, "bench.db")
 	}
 	sync := o.Synchronous
 	if sync == "" {
@@ -220,68 +235,91 @@ sources:
 	return a, "http://" + a.Addr() + "/v1/push/bench", nil
 }
 
-// drive runs warm-up and then measured load with o.Conns keep-alive
-// connections, each sending one request at a time.
-func drive(ctx context.Context, name, url string, o IngestOptions, l *load) Result {
-	tr := &http.Transport{MaxIdleConnsPerHost: o.Conns, MaxConnsPerHost: o.Conns, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	run := func(d time.Duration, record bool) ([]time.Duration, int64, int64) {
-		deadline := time.Now().Add(d)
-		var wg sync.WaitGroup
-		lats := make([][]time.Duration, o.Conns)
-		var ok, bad atomic.Int64
-		for c := 0; c < o.Conns; c++ {
-			wg.Add(1)
-			go func(c int) {
-				defer wg.Done()
-				buf := make([]byte, 0, 8192)
-				rd := bytes.NewReader(nil)
-				for time.Now().Before(deadline) && ctx.Err() == nil {
-					buf = l.next(buf)
-					rd.Reset(buf)
-					req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, io.NopCloser(rd))
-					req.ContentLength = int64(len(buf))
-					req.Header.Set("Content-Type", "application/json")
-					start := time.Now()
-					resp, err := client.Do(req)
-					if err != nil {
-						bad.Add(1)
-						continue
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					el := time.Since(start)
-					if resp.StatusCode/100 != 2 {
-						bad.Add(1)
-						continue
-					}
-					ok.Add(1)
-					if record {
-						lats[c] = append(lats[c], el)
-					}
-				}
-			}(c)
-		}
-		wg.Wait()
-		var all []time.Duration
-		for _, ls := range lats {
-			all = append(all, ls...)
-		}
-		return all, ok.Load(), bad.Load()
-	}
-	if o.Warmup > 0 {
-		run(o.Warmup, false)
+// driver sends load to one URL over conns keep-alive connections, each
+// sending one request at a time.
+type driver struct {
+	url    string
+	conns  int
+	load   *load
+	tr     *http.Transport
+	client *http.Client
+}
+
+func newDriver(url string, conns int, l *load) *driver {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	return &driver{url: url, conns: conns, load: l, tr: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+func (d *driver) close() { d.tr.CloseIdleConnections() }
+
+// run sends load for dur; with m, it records every answer in m.
+func (d *driver) run(ctx context.Context, dur time.Duration, m *meter) {
+	if dur <= 0 {
+		return
 	}
 	start := time.Now()
-	lats, ok, bad := run(o.Duration, true)
-	elapsed := time.Since(start)
-	slices.Sort(lats)
-	r := Result{Name: name, Requests: ok, Errors: bad, Throughput: float64(ok) / elapsed.Seconds()}
-	if len(lats) > 0 {
-		r.P50 = lats[len(lats)/2]
-		r.P99 = lats[len(lats)*99/100]
-		r.Max = lats[len(lats)-1]
+	deadline := start.Add(dur)
+	var wg sync.WaitGroup
+	lats := make([][]time.Duration, d.conns)
+	var ok, bad atomic.Int64
+	for c := 0; c < d.conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			buf := make([]byte, 0, 8192)
+			rd := bytes.NewReader(nil)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				buf = d.load.next(buf)
+				rd.Reset(buf)
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.url, io.NopCloser(rd))
+				req.ContentLength = int64(len(buf))
+				req.Header.Set("Content-Type", "application/json")
+				t0 := time.Now()
+				resp, err := d.client.Do(req)
+				if err != nil {
+					bad.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				el := time.Since(t0)
+				if resp.StatusCode/100 != 2 {
+					bad.Add(1)
+					continue
+				}
+				ok.Add(1)
+				lats[c] = append(lats[c], el)
+			}
+		}(c)
+	}
+	wg.Wait()
+	if m == nil {
+		return
+	}
+	m.elapsed += time.Since(start)
+	m.ok += ok.Load()
+	m.bad += bad.Load()
+	for _, ls := range lats {
+		m.lats = append(m.lats, ls...)
+	}
+}
+
+// meter adds up one path's rounds.
+type meter struct {
+	name    string
+	elapsed time.Duration
+	ok, bad int64
+	lats    []time.Duration
+}
+
+func (m *meter) result() Result {
+	slices.Sort(m.lats)
+	r := Result{Name: m.name, Requests: m.ok, Errors: m.bad}
+	if m.elapsed > 0 {
+		r.Throughput = float64(m.ok) / m.elapsed.Seconds()
+	}
+	if n := len(m.lats); n > 0 {
+		r.P50, r.P99, r.Max = m.lats[n/2], m.lats[n*99/100], m.lats[n-1]
 	}
 	return r
 }
@@ -319,7 +357,7 @@ func peakRSS() float64 {
 
 // Print writes the report as a table a person can read and paste.
 func (r *IngestReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "ingest benchmark: %d connections, store %s\n\n", r.Conns, r.Store)
+	fmt.Fprintf(w, "ingest benchmark: %d connections, store %s, paths in %d alternating rounds\n\n", r.Conns, r.Store, r.Rounds)
 	fmt.Fprintf(w, "%-14s %10s %10s %9s %9s %9s %7s\n", "path", "requests", "orders/s", "p50", "p99", "max", "errors")
 	for _, x := range []Result{r.Bare, r.Real} {
 		fmt.Fprintf(w, "%-14s %10d %10.0f %9s %9s %9s %7d\n", x.Name, x.Requests, x.Throughput,

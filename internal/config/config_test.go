@@ -148,7 +148,7 @@ func TestParseEmptyUsesDefaults(t *testing.T) {
 		want := &Config{
 			Store: "sqlite://data/orderhub.db", Listen: "127.0.0.1:8080", Timezone: "Asia/Shanghai",
 			Log: Log{Level: "info", Format: "json"},
-			Ingest: Ingest{MaxBody: 1 << 20, BatchMax: 256, BatchWait: 0,
+			Ingest: Ingest{MaxBody: 1 << 20, BatchMax: 256, BatchWait: Duration(2 * time.Millisecond),
 				ReplayWindow: Duration(5 * time.Minute), Synchronous: "FULL"},
 			File: "empty.yaml",
 		}

@@ -46,7 +46,7 @@ type Ingest struct {
 	// BatchMax bounds how many pushes share one database transaction.
 	BatchMax int `yaml:"batch_max" doc:"most pushes committed in one transaction; default 256" min:"1"`
 	// BatchWait bounds how long the first push of a batch waits for company.
-	BatchWait Duration `yaml:"batch_wait" doc:"longest a push waits for others to share its transaction, e.g. 0s (default) or 2ms"`
+	BatchWait Duration `yaml:"batch_wait" doc:"longest the first push of a batch waits for others to share its transaction; default 2ms, 0s commits at once"`
 	// ReplayWindow is how old a signed webhook timestamp may be.
 	ReplayWindow Duration `yaml:"replay_window" doc:"oldest accepted webhook timestamp, default 5m"`
 	// Synchronous is SQLite's synchronous pragma; FULL makes every acknowledged

@@ -111,7 +111,7 @@ var defaults = []struct{ path, text string }{
 	{"log.format", "json"},
 	{"ingest.max_body", "1MiB"},
 	{"ingest.batch_max", "256"},
-	{"ingest.batch_wait", "0s"},
+	{"ingest.batch_wait", "2ms"},
 	{"ingest.replay_window", "5m"},
 	{"ingest.sqlite_synchronous", "FULL"},
 }

@@ -48,9 +48,11 @@ var pendingPool = sync.Pool{New: func() any { return &pending{done: make(chan st
 type CommitterOptions struct {
 	// MaxBatch bounds the documents in one transaction (default 256).
 	MaxBatch int
-	// MaxWait is how long the first document of a batch waits for company
-	// when no commit is in progress (default 0: batches form from whatever
-	// arrived during the previous commit, which adds no latency when idle).
+	// MaxWait bounds how long the first document of a batch waits for
+	// company, counted from when it was queued. With 0, batches form only
+	// from what arrived during the previous commit; a wait of a couple of
+	// milliseconds makes batches several times larger under load, which is
+	// what lets SQLite's one writer keep up (ingest.batch_wait, 2ms).
 	MaxWait time.Duration
 	// Hook runs in every batch's transaction (queues follow-up jobs).
 	Hook    store.ApplyHook

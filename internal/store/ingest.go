@@ -182,9 +182,9 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 		for _, e := range evs {
 			events = append(events, eventRow{k, c.version, e, from, inc.Order.Status, now})
 		}
-		timeline = append(timeline, timelineRow{k, now, "received", stageDetail(out[i].Result, c.version, evs)})
+		// No timeline row: a version is its own "received" step (see Timeline).
 	}
-	if len(timeline) == 0 {
+	if len(versions) == 0 && len(timeline) == 0 {
 		// Only duplicates: nothing to write, nothing to commit.
 		return s.fillIDs(out, in, cur), nil
 	}

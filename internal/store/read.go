@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -123,14 +124,46 @@ func scanEvents(rows *sql.Rows) ([]Event, error) {
 	return out, nil
 }
 
-// Timeline lists every step taken on an order, oldest first.
+// Timeline lists every step taken on an order, oldest first. Each accepted
+// version is a "received" step, read from order_versions and order_events
+// rather than written a second time on the ingest path; every other step
+// (a stale push, and what later stages do) is a row of order_timeline.
 func (s *Store) Timeline(ctx context.Context, orderID int64) ([]TimelineEntry, error) {
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT at, stage, detail FROM order_timeline WHERE order_id = ? ORDER BY id`), orderID)
+	evs, err := s.Events(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	byVersion := map[int64][]order.EventType{}
+	for _, e := range evs {
+		byVersion[e.Version] = append(byVersion[e.Version], e.Type)
+	}
+	var out []TimelineEntry
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT version, received_at FROM order_versions WHERE order_id = ? ORDER BY version`), orderID)
+	if err != nil {
+		return nil, fmt.Errorf("store: reading the timeline: %w", err)
+	}
+	for rows.Next() {
+		var v, at int64
+		if err := rows.Scan(&v, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: reading the timeline: %w", err)
+		}
+		r := ResultUpdated
+		if v == 1 {
+			r = ResultCreated
+		}
+		out = append(out, TimelineEntry{At: micros(at), Stage: "received", Detail: stageDetail(r, v, byVersion[v])})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: reading the timeline: %w", err)
+	}
+	received := len(out)
+	rows, err = s.read.QueryContext(ctx, s.rebind(`SELECT at, stage, detail FROM order_timeline WHERE order_id = ? ORDER BY id`), orderID)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading the timeline: %w", err)
 	}
 	defer rows.Close()
-	var out []TimelineEntry
 	for rows.Next() {
 		var t TimelineEntry
 		var at int64
@@ -141,7 +174,15 @@ func (s *Store) Timeline(ctx context.Context, orderID int64) ([]TimelineEntry, e
 		t.At, t.Detail = micros(at), json.RawMessage(detail)
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: reading the timeline: %w", err)
+	}
+	// Both parts are in time order; a stable sort keeps a version ahead of
+	// a step recorded in the same microsecond.
+	if received > 0 && received < len(out) {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	}
+	return out, nil
 }
 
 // Versions lists an order's stored payloads, oldest first.

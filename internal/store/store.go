@@ -48,6 +48,8 @@ type Store struct {
 	pgx *pgxpool.Pool
 	// location is a redacted form of the URL, for logs and messages.
 	location string
+	// ckpt copies SQLite's log into the database beside the writer.
+	ckpt *checkpointer
 	// stmts are the ingest statements, prepared once (see batchsql.go).
 	stmts map[stmtKey]*sql.Stmt
 }
@@ -98,7 +100,7 @@ func openSQLite(path string, opts Options) (*Store, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	// BEGIN IMMEDIATE takes the write lock up front, so a transaction never
 	// fails half-way when it upgrades from reading to writing.
-	write, err := sql.Open("sqlite", base+"&_pragma=synchronous("+sync+")&_txlock=immediate")
+	write, err := sql.Open("sqlite", base+"&_pragma=synchronous("+sync+")&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
@@ -115,7 +117,13 @@ func openSQLite(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: opening %s for reading: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	return &Store{dialect: SQLite, write: write, read: read, location: "sqlite://" + path}, nil
+	ckpt, err := startCheckpointer(base + "&_pragma=synchronous(" + sync + ")")
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("store: opening %s for checkpoints: %w", path, err)
+	}
+	return &Store{dialect: SQLite, write: write, read: read, ckpt: ckpt, location: "sqlite://" + path}, nil
 }
 
 func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
@@ -167,6 +175,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the store's connections.
 func (s *Store) Close() error {
 	var errs []error
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
+	}
 	for _, st := range s.stmts {
 		errs = append(errs, st.Close())
 	}

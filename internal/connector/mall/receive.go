@@ -75,7 +75,7 @@ var redactedSign = []byte("[redacted]")
 // Receive implements connector.PushReceiver. The signature travels inside the
 // body, so the body is parsed first; nothing is trusted until app_sign matches.
 func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error) {
-	doc, err := Decode(req.Body)
+	doc, err := decode(req.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		p.Field = "app_sign"
 		return nil, p
 	}
-	o, err := Normalize(doc, r.loc)
+	o, err := normalize(doc, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +100,12 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		// escaped characters of it (PHP writes / as \/), so nothing was
 		// replaced. Keep a re-encoding of the document instead of the
 		// credential.
-		doc.AppSign = string(redactedSign)
-		raw = bytes.ReplaceAll(encode(doc), r.sign, redactedSign)
+		full, err := decodeFull(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		full.AppSign = string(redactedSign)
+		raw = bytes.ReplaceAll(encode(full), r.sign, redactedSign)
 	}
 	return &connector.Pushed{Order: o, Raw: raw}, nil
 }
@@ -118,11 +122,23 @@ func encode(d *Order) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
 }
 
-// Decode reads a mall document, with errors a sender can act on.
-func Decode(body []byte) (*Order, error) {
+// decode reads the fields of a mall document that the hub uses, with
+// errors a sender can act on. The document is kept whole as the raw
+// payload; decoding the rest (goods snapshots, distributor, pictures) would
+// only cost time, so their types are not checked here.
+func decode(body []byte) (*inbound, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, connector.ErrEmptyBody()
 	}
+	var doc inbound
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, connector.JSONProblem(body, err)
+	}
+	return &doc, nil
+}
+
+// decodeFull reads every documented field.
+func decodeFull(body []byte) (*Order, error) {
 	var doc Order
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return nil, connector.JSONProblem(body, err)
@@ -130,8 +146,8 @@ func Decode(body []byte) (*Order, error) {
 	return &doc, nil
 }
 
-// Normalize turns a mall document into the canonical order.
-func Normalize(d *Order, loc *time.Location) (order.Order, error) {
+// normalize turns a mall document into the canonical order.
+func normalize(d *inbound, loc *time.Location) (order.Order, error) {
 	var o order.Order
 	if strings.TrimSpace(d.OrderNo) == "" {
 		return o, missing("order_no", "the mall's order number")
@@ -205,7 +221,7 @@ func Normalize(d *Order, loc *time.Location) (order.Order, error) {
 
 // status reads the mall's flags. A cancellation wins over everything, money
 // returned over delivery, and delivery steps over one another.
-func status(d *Order, refunded order.Money) order.Status {
+func status(d *inbound, refunded order.Money) order.Status {
 	switch {
 	case d.CancelStatus == 1:
 		return order.StatusCancelled
@@ -222,7 +238,7 @@ func status(d *Order, refunded order.Money) order.Status {
 	}
 }
 
-func item(i int, d *Detail) (order.Item, error) {
+func item(i int, d *inboundLine) (order.Item, error) {
 	path := func(f string) string { return fmt.Sprintf("detail[%d].%s", i, f) }
 	var it order.Item
 	var err error

@@ -253,7 +253,7 @@ func TestReceiveErrors(t *testing.T) {
 		{name: "detail object", body: set(`"detail": [{`, `"detail": {"x":[{`), status: 400, code: "malformed_json", offset: -1}, // unbalanced: still a syntax error
 		{name: "detail not array", body: set(`"detail": [{`, `"detail": {}, "x": [{`), status: 422, code: "invalid_field", field: "detail", title: "where an array is expected"},
 		{name: "num string", body: set(`"num": 1`, `"num": "1"`), status: 422, code: "invalid_field", field: "detail.num"},
-		{name: "user string", body: set(`"user": {`, `"user": "u", "x": {`), status: 422, code: "invalid_field", field: "user"},
+		{name: "mobile number", body: set(`"mobile": "下单人手机号"`, `"mobile": 13812345678`), status: 422, code: "invalid_field", field: "mobile"},
 		{name: "total_pay_price number", body: set(`"total_pay_price": "3.00"`, `"total_pay_price": 3`), status: 422, code: "invalid_field", field: "total_pay_price"},
 		{name: "order_no empty", body: set(`"order_no": "20250320165809904355"`, `"order_no": ""`), status: 422, code: "missing_field", field: "order_no", title: "required field order_no"},
 		{name: "order_no blank", body: set(`"order_no": "20250320165809904355"`, `"order_no": "  "`), status: 422, code: "missing_field", field: "order_no"},

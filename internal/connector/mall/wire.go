@@ -165,3 +165,50 @@ type Parent struct {
 	Nickname string `json:"nickname"`
 	Mobile   string `json:"mobile"`
 }
+
+// inbound is the part of Order the hub reads from a push; see decode.
+type inbound struct {
+	UserID                 int64         `json:"user_id"`
+	OrderNo                string        `json:"order_no"`
+	TotalPayPrice          *string       `json:"total_pay_price"`
+	ExpressPrice           *string       `json:"express_price"`
+	TotalGoodsPrice        *string       `json:"total_goods_price"`
+	MemberDiscountPrice    *string       `json:"member_discount_price"`
+	CouponDiscountPrice    *string       `json:"coupon_discount_price"`
+	IntegralDeductionPrice *string       `json:"integral_deduction_price"`
+	Name                   string        `json:"name"`
+	Mobile                 string        `json:"mobile"`
+	Address                string        `json:"address"`
+	Remark                 string        `json:"remark"`
+	IsPay                  int           `json:"is_pay"`
+	PayTime                string        `json:"pay_time"`
+	IsSend                 int           `json:"is_send"`
+	SendTime               string        `json:"send_time"`
+	Express                string        `json:"express"`
+	ExpressNo              string        `json:"express_no"`
+	IsConfirm              int           `json:"is_confirm"`
+	ConfirmTime            string        `json:"confirm_time"`
+	CancelStatus           int           `json:"cancel_status"`
+	CancelTime             string        `json:"cancel_time"`
+	CreatedAt              string        `json:"created_at"`
+	UpdatedAt              string        `json:"updated_at"`
+	BackPrice              *string       `json:"back_price"`
+	Detail                 []inboundLine `json:"detail"`
+	AppSign                string        `json:"app_sign"`
+}
+
+type inboundLine struct {
+	GoodsID    int64   `json:"goods_id"`
+	Num        int64   `json:"num"`
+	UnitPrice  *string `json:"unit_price"`
+	TotalPrice *string `json:"total_price"`
+	GoodsNo    string  `json:"goods_no"`
+	AttrList   []Attr  `json:"attr_list"`
+	GoodsInfo  *struct {
+		AttrList  []Attr `json:"attr_list"`
+		GoodsAttr *struct {
+			No   string `json:"no"`
+			Name string `json:"name"`
+		} `json:"goods_attr"`
+	} `json:"goods_info"`
+}

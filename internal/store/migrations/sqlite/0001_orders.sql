@@ -38,6 +38,8 @@ CREATE TABLE order_events (
 );
 CREATE INDEX order_events_by_order ON order_events (order_id, id);
 
+-- Steps taken on an order other than accepted versions, which are their
+-- own "received" steps (order_versions); stale pushes and later stages.
 CREATE TABLE order_timeline (
     id       INTEGER PRIMARY KEY,
     order_id INTEGER NOT NULL REFERENCES orders (id),

@@ -97,7 +97,9 @@ func openSQLite(path string, opts Options) (*Store, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("store: sqlite synchronous %q: use FULL or NORMAL", opts.Synchronous)
 	}
-	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	// journal_size_limit trims the log file back to 64 MiB after each
+	// checkpoint, so a burst does not leave it large for good.
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(67108864)"
 	// BEGIN IMMEDIATE takes the write lock up front, so a transaction never
 	// fails half-way when it upgrades from reading to writing.
 	write, err := sql.Open("sqlite", base+"&_pragma=synchronous("+sync+")&_pragma=wal_autocheckpoint(0)&_txlock=immediate")

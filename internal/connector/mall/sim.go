@@ -120,6 +120,13 @@ func (g *Generator) New(now time.Time) *Order {
 	}
 }
 
+// intN draws from the generator's source under its lock.
+func (g *Generator) intN(n int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.rng.IntN(n)
+}
+
 // Advance moves an order one step on, as the shop would at now: pay, ship,
 // confirm receipt; now and then a cancellation or a refund. It reports false
 // when the order has nothing left to do.
@@ -196,8 +203,8 @@ func (p *Pusher) PushOne(ctx context.Context) {
 		now = p.Now()
 	}
 	var o *Order
-	if len(p.live) > 0 && p.Gen.rng.IntN(3) > 0 {
-		i := p.Gen.rng.IntN(len(p.live))
+	if len(p.live) > 0 && p.Gen.intN(3) > 0 {
+		i := p.Gen.intN(len(p.live))
 		o = p.live[i]
 		if !p.Gen.Advance(o, now) {
 			p.live = append(p.live[:i], p.live[i+1:]...)

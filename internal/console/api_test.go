@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,8 @@ import (
 	"orderhub/internal/order"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
+	"orderhub/internal/testutil/logbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The orders every test starts with, in the order they are applied.
 var seeded = []struct {
@@ -69,7 +52,7 @@ func mkOrder(source, no string, s order.Status) order.Order {
 type fixture struct {
 	srv   *httptest.Server
 	store *store.Store
-	logs  *lockedBuffer
+	logs  *logbuf.Buffer
 }
 
 func newFixture(t *testing.T, tokens []config.APIToken) *fixture {
@@ -94,7 +77,7 @@ func newFixture(t *testing.T, tokens []config.APIToken) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	mux := http.NewServeMux()
 	NewAPI(st, tokens, loc, slog.New(slog.NewJSONHandler(logs, nil))).Register(mux)
 	srv := httptest.NewServer(mux)

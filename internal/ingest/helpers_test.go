@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"orderhub/internal/connector/mall"
 	"orderhub/internal/connector/webhook"
 	"orderhub/internal/store"
+	"orderhub/internal/testutil/logbuf"
 )
 
 const (
@@ -29,37 +29,6 @@ const (
 	hookSecret = "whsec_ingest_test_0123456789"
 	maxBody    = 1 << 20
 )
-
-// lockedBuffer collects log output written from server goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the decoded JSON log records.
-func (l *lockedBuffer) lines(t testing.TB) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q", line)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // seen is what the server saw of the last push, to prove how it was sent.
 type seen struct {
@@ -75,7 +44,7 @@ type env struct {
 	loc   *time.Location
 	store *store.Store
 	reg   *prometheus.Registry
-	logs  *lockedBuffer
+	logs  *logbuf.Buffer
 	srv   *httptest.Server
 	c     *Committer
 	last  *seen
@@ -95,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	c := NewCommitter(st, CommitterOptions{Log: log, Metrics: m})
 	go c.Run()

@@ -111,7 +111,7 @@ func TestPushRejects(t *testing.T) {
 				t.Fatalf("setup push: %d %s", a.status, a.body)
 			}
 			before := e.count()
-			linesBefore := len(e.logs.lines(t))
+			linesBefore := len(e.logs.Records(t))
 
 			body := tc.body(e)
 			var opts []pushOpt
@@ -174,7 +174,7 @@ func TestPushRejects(t *testing.T) {
 				t.Errorf("orderhub_push_requests_total = %s, want the rejection counted once", fmtSeries(reqs))
 			}
 			// Exactly one log line, saying what was refused.
-			lines := e.logs.lines(t)[linesBefore:]
+			lines := e.logs.Records(t)[linesBefore:]
 			if len(lines) != 1 {
 				t.Fatalf("%d log lines, want 1: %v", len(lines), lines)
 			}
@@ -294,7 +294,7 @@ func TestPushLifecycle(t *testing.T) {
 	if got := e.series("orderhub_push_duration_seconds"); got["source=shop"] != 5 {
 		t.Errorf("push latency observed %s, want 5 for shop", fmtSeries(got))
 	}
-	for _, l := range e.logs.lines(t) {
+	for _, l := range e.logs.Records(t) {
 		if l["level"] != "INFO" && l["level"] != "DEBUG" {
 			t.Errorf("good pushes logged %v", l)
 		}

@@ -56,25 +56,14 @@ func (d *decoder) collectAnchors(n ast.Node, defined map[string]ast.Node) {
 // resolve looks through tags, anchors and aliases to the node holding the
 // value. It reports an alias to an undefined anchor and returns false.
 func (d *decoder) resolve(n ast.Node, path string) (ast.Node, bool) {
-	for {
-		switch x := n.(type) {
-		case *ast.TagNode:
-			n = x.Value
-		case *ast.AnchorNode:
-			n = x.Value
-		case *ast.AliasNode:
-			target, ok := d.aliases[x]
-			if !ok {
-				name := nodeText(x.Value)
-				d.add(d.pos(x), path, "*"+name+" refers to no anchor defined before it",
-					"define the value first with &"+name)
-				return nil, false
-			}
-			n = target
-		default:
-			return n, true
-		}
+	t, broken := d.follow(n)
+	if broken != nil {
+		name := nodeText(broken.Value)
+		d.add(d.pos(broken), path, "*"+name+" refers to no anchor defined before it",
+			"define the value first with &"+name)
+		return nil, false
 	}
+	return t, true
 }
 
 // nodeText is the text of a scalar node, "" for others.
@@ -100,6 +89,13 @@ func nodeText(n ast.Node) string {
 // target is resolve without reporting: the node a value finally stands for,
 // or nil for a broken alias.
 func (d *decoder) target(n ast.Node) ast.Node {
+	t, _ := d.follow(n)
+	return t
+}
+
+// follow walks through tags, anchors and aliases. For an alias to an
+// undefined anchor it returns that alias as broken.
+func (d *decoder) follow(n ast.Node) (node ast.Node, broken *ast.AliasNode) {
 	for {
 		switch x := n.(type) {
 		case *ast.TagNode:
@@ -109,11 +105,11 @@ func (d *decoder) target(n ast.Node) ast.Node {
 		case *ast.AliasNode:
 			t, ok := d.aliases[x]
 			if !ok {
-				return nil
+				return nil, x
 			}
 			n = t
 		default:
-			return n
+			return n, nil
 		}
 	}
 }

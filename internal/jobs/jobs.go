@@ -49,8 +49,9 @@ func (DispatchArgs) InsertOpts() river.InsertOpts {
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
-	// queued marks a dispatch job queued by this node and not yet started.
-	queued *atomic.Bool
+	// queuedAt is when this node last queued a dispatch job that has not
+	// started here since (Unix nanoseconds; 0 for none).
+	queuedAt *atomic.Int64
 }
 
 // Options configure the runner.
@@ -96,9 +97,9 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
 	}
-	queued := new(atomic.Bool)
+	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queued: queued}); err != nil {
+	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queuedAt: queuedAt}); err != nil {
 		return nil, fmt.Errorf("jobs: registering the dispatcher: %w", err)
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
@@ -118,7 +119,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, log: o.Log, queued: queued}, nil
+	return &Runner{client: client, log: o.Log, queuedAt: queuedAt}, nil
 }
 
 // Start begins working jobs.
@@ -137,35 +138,41 @@ func (r *Runner) Stop(ctx context.Context) error {
 // QueueDispatch is a store.ApplyHook: when a batch recorded events, it queues
 // the dispatcher in the batch's own transaction.
 //
-// While a dispatch job this node queued has not yet started, a further one
-// would be refused as a duplicate anyway; skipping the insert saves a query
-// in every ingest transaction under load. The job clears the mark when it
-// starts, before it reads any event, so events committed after that queue a
-// new job.
+// While a dispatch job this node queued moments ago has not yet started, a
+// further one would be refused as a duplicate anyway; skipping the insert
+// saves a query in every ingest transaction under load. The job clears the
+// mark when it starts, before it reads any event, so events committed after
+// that queue a new job. The mark lapses after queuedFor, because the job
+// may have been started by another node, or the transaction that queued it
+// rolled back; a needless insert then costs one refused duplicate.
 func (r *Runner) QueueDispatch(ctx context.Context, tx *sql.Tx, _ []store.Incoming, out []store.Outcome) error {
 	for _, o := range out {
 		if len(o.Events) > 0 {
-			if r.queued.Load() {
+			now := time.Now().UnixNano()
+			if at := r.queuedAt.Load(); at != 0 && now-at < int64(queuedFor) {
 				return nil
 			}
 			if _, err := r.client.InsertTx(ctx, tx, DispatchArgs{}, nil); err != nil {
 				return err
 			}
-			r.queued.Store(true)
+			r.queuedAt.Store(now)
 			return nil
 		}
 	}
 	return nil
 }
 
+// queuedFor is how long a queued dispatch job is trusted to start on its own.
+const queuedFor = 250 * time.Millisecond
+
 type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
-	d      *Dispatcher
-	queued *atomic.Bool
+	d        *Dispatcher
+	queuedAt *atomic.Int64
 }
 
 func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
-	w.queued.Store(false)
+	w.queuedAt.Store(0)
 	return w.d.Drain(ctx)
 }
 

@@ -81,8 +81,12 @@ func (a *App) build(ctx context.Context) error {
 	a.jobs = runner
 
 	metrics := ingest.NewMetrics(a.registry)
+	workers := 1 // SQLite: one writer
+	if a.store.Dialect() == store.Postgres {
+		workers = 4 // order locks let batches commit side by side
+	}
 	a.committer = ingest.NewCommitter(a.store, ingest.CommitterOptions{
-		MaxBatch: a.cfg.Ingest.BatchMax, MaxWait: a.cfg.Ingest.BatchWait.Std(),
+		MaxBatch: a.cfg.Ingest.BatchMax, MaxWait: a.cfg.Ingest.BatchWait.Std(), Workers: workers,
 		Hook: runner.QueueDispatch, Log: a.log, Metrics: metrics,
 	})
 

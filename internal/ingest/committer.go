@@ -25,6 +25,7 @@ type Committer struct {
 	hook     store.ApplyHook
 	maxBatch int
 	maxWait  time.Duration
+	workers  int
 	log      *slog.Logger
 	metrics  *Metrics
 
@@ -54,6 +55,9 @@ type CommitterOptions struct {
 	// milliseconds makes batches several times larger under load, which is
 	// what lets SQLite's one writer keep up (ingest.batch_wait, 2ms).
 	MaxWait time.Duration
+	// Workers is how many batches commit at once (default 1). SQLite has
+	// one writer, so more only queue for it; PostgreSQL takes several.
+	Workers int
 	// Hook runs in every batch's transaction (queues follow-up jobs).
 	Hook    store.ApplyHook
 	Log     *slog.Logger
@@ -68,8 +72,11 @@ func NewCommitter(s *store.Store, o CommitterOptions) *Committer {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
 	return &Committer{
-		store: s, hook: o.Hook, maxBatch: o.MaxBatch, maxWait: o.MaxWait, log: o.Log, metrics: o.Metrics,
+		store: s, hook: o.Hook, maxBatch: o.MaxBatch, maxWait: o.MaxWait, workers: o.Workers, log: o.Log, metrics: o.Metrics,
 		in: make(chan *pending, o.MaxBatch*4), stopped: make(chan struct{}),
 	}
 }
@@ -125,6 +132,19 @@ func (c *Committer) Close() {
 // so that shutdown still commits every document already accepted.
 func (c *Committer) Run() {
 	defer close(c.stopped)
+	var wg sync.WaitGroup
+	for i := 0; i < c.workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.work()
+		}()
+	}
+	wg.Wait()
+}
+
+// work is one committing loop: take a batch, commit it, answer its pushes.
+func (c *Committer) work() {
 	batch := make([]*pending, 0, c.maxBatch)
 	incs := make([]store.Incoming, 0, c.maxBatch)
 	var timer *time.Timer

@@ -124,13 +124,8 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 		return nil, fmt.Errorf("store: beginning the ingest transaction: %w", err)
 	}
 	defer tx.Rollback()
-	if s.dialect == Postgres {
-		// One ingest transaction at a time across nodes: order versions are
-		// decided without conflicts, and event ids commit in id order, so a
-		// consumer's cursor never passes an event still to commit.
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7311002)`); err != nil {
-			return nil, fmt.Errorf("store: taking the ingest lock: %w", err)
-		}
+	if err := s.lockOrders(ctx, tx, in); err != nil {
+		return nil, err
 	}
 	cur, err := s.loadCurrent(ctx, tx, in)
 	if err != nil {
@@ -191,7 +186,15 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if err := s.upsertOrders(ctx, tx, cur, in); err != nil {
 		return nil, err
 	}
-	if err := s.insertChildren(ctx, tx, cur, versions, events, timeline); err != nil {
+	if err := s.insertVersions(ctx, tx, cur, versions, timeline); err != nil {
+		return nil, err
+	}
+	if len(events) > 0 {
+		if err := s.lockEventTail(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.insertEvents(ctx, tx, cur, events); err != nil {
 		return nil, err
 	}
 	out = s.fillIDs(out, in, cur)
@@ -298,24 +301,28 @@ func (s *Store) upsertOrders(ctx context.Context, tx *sql.Tx, cur map[orderKey]*
 	return nil
 }
 
-func (s *Store) insertChildren(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow, events []eventRow, timeline []timelineRow) error {
+func (s *Store) insertVersions(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow, timeline []timelineRow) error {
 	if err := s.chunks(ctx, tx, qInsertVersions, len(versions), func(i int, a []any) []any {
 		v := &versions[i]
 		return append(a, cur[v.key].id, v.version, v.receivedAt, v.hash[:], v.raw)
 	}, nil); err != nil {
 		return fmt.Errorf("store: writing order versions: %w", err)
 	}
-	if err := s.chunks(ctx, tx, qInsertEvents, len(events), func(i int, a []any) []any {
-		e := &events[i]
-		return append(a, cur[e.key].id, e.version, string(e.typ), string(e.from), string(e.to), e.at)
-	}, nil); err != nil {
-		return fmt.Errorf("store: writing order events: %w", err)
-	}
 	if err := s.chunks(ctx, tx, qInsertTimeline, len(timeline), func(i int, a []any) []any {
 		t := &timeline[i]
 		return append(a, cur[t.key].id, t.at, t.stage, string(t.detail))
 	}, nil); err != nil {
 		return fmt.Errorf("store: writing the timeline: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, events []eventRow) error {
+	if err := s.chunks(ctx, tx, qInsertEvents, len(events), func(i int, a []any) []any {
+		e := &events[i]
+		return append(a, cur[e.key].id, e.version, string(e.typ), string(e.from), string(e.to), e.at)
+	}, nil); err != nil {
+		return fmt.Errorf("store: writing order events: %w", err)
 	}
 	return nil
 }

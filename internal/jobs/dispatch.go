@@ -31,7 +31,7 @@ type Dispatcher struct {
 
 // NewDispatcher returns a dispatcher feeding consumers from s. reg may be nil.
 func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consumer) *Dispatcher {
-	d := &Dispatcher{store: s, consumers: consumers, batch: 500,
+	d := &Dispatcher{store: s, consumers: consumers, batch: 2000,
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_events_dispatched_total", Help: "Order events handed to each consumer.",
 		}, []string{"consumer"}),
@@ -62,25 +62,34 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 	}
 }
 
-// step gives one consumer one batch and moves its cursor, in one transaction.
+// step gives one consumer one batch and moves its cursor. The events are
+// read outside the transaction (on SQLite, beside the writer rather than
+// holding its one connection), and the transaction holds only the
+// consumer's own writes and the cursor's move, which succeeds only from the
+// position the batch was read at.
 func (d *Dispatcher) step(ctx context.Context, c Consumer) (int, error) {
+	last, err := d.store.Cursor(ctx, d.store.Reader(), c.Name())
+	if err != nil {
+		return 0, err
+	}
+	evs, err := d.store.EventsAfter(ctx, d.store.Reader(), last, d.batch)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
 	tx, err := d.store.DB().BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback()
-	last, err := d.store.Cursor(ctx, tx, c.Name())
+	moved, err := d.store.MoveCursor(ctx, tx, c.Name(), last, evs[len(evs)-1].ID)
 	if err != nil {
 		return 0, err
 	}
-	evs, err := d.store.EventsAfter(ctx, tx, last, d.batch)
-	if err != nil || len(evs) == 0 {
-		return 0, err
+	if !moved {
+		// Another dispatcher handed these over meanwhile; read again.
+		return len(evs), nil
 	}
 	if err := c.Consume(ctx, tx, evs); err != nil {
-		return 0, err
-	}
-	if err := d.store.SetCursor(ctx, tx, c.Name(), evs[len(evs)-1].ID); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {

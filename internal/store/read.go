@@ -94,10 +94,21 @@ func (s *Store) Events(ctx context.Context, orderID int64) ([]Event, error) {
 	return scanEvents(rows)
 }
 
-// EventsAfter lists events with id > after, oldest first, at most limit, in
-// the caller's transaction (a consumer moves its cursor in the same one).
-func (s *Store) EventsAfter(ctx context.Context, tx *sql.Tx, after int64, limit int) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+// Querier runs reads: a transaction, or the store's Reader.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Reader is the pool for reads outside a transaction; on SQLite it reads
+// beside the writer instead of waiting for it.
+func (s *Store) Reader() Querier { return s.read }
+
+// EventsAfter lists events with id > after, oldest first, at most limit.
+// Events are never changed once committed, and commit in id order, so any
+// reader sees a gapless prefix of them.
+func (s *Store) EventsAfter(ctx context.Context, q Querier, after int64, limit int) ([]Event, error) {
+	rows, err := q.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
 		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.id > ? ORDER BY e.id LIMIT ?`), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading events after %d: %w", after, err)
@@ -325,10 +336,10 @@ func (s *Store) Count(ctx context.Context) (Counts, error) {
 	return c, nil
 }
 
-// Cursor reads a consumer's position in order_events inside tx.
-func (s *Store) Cursor(ctx context.Context, tx *sql.Tx, consumer string) (int64, error) {
+// Cursor reads a consumer's position in order_events.
+func (s *Store) Cursor(ctx context.Context, q Querier, consumer string) (int64, error) {
 	var last int64
-	err := tx.QueryRowContext(ctx, s.rebind(`SELECT last_id FROM event_cursors WHERE consumer = ?`), consumer).Scan(&last)
+	err := q.QueryRowContext(ctx, s.rebind(`SELECT last_id FROM event_cursors WHERE consumer = ?`), consumer).Scan(&last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -346,4 +357,27 @@ func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, last
 		return fmt.Errorf("store: moving cursor of %s: %w", consumer, err)
 	}
 	return nil
+}
+
+// MoveCursor moves a consumer's position from `from` to `to` inside tx, and
+// reports false, moving nothing, when the position is no longer `from`
+// (another dispatcher got there first). On PostgreSQL the row stays locked
+// to the commit, so a second dispatcher waits and then finds it moved.
+func (s *Store) MoveCursor(ctx context.Context, tx *sql.Tx, consumer string, from, to int64) (bool, error) {
+	var res sql.Result
+	var err error
+	if from == 0 {
+		res, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?)
+			ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id WHERE event_cursors.last_id = 0`), consumer, to)
+	} else {
+		res, err = tx.ExecContext(ctx, s.rebind(`UPDATE event_cursors SET last_id = ? WHERE consumer = ? AND last_id = ?`), to, consumer, from)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: moving cursor of %s: %w", consumer, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: moving cursor of %s: %w", consumer, err)
+	}
+	return n == 1, nil
 }

@@ -466,3 +466,50 @@ func testConcurrentApply(t *testing.T, s *store.Store) {
 		lastVersion[e.OrderID] = e.Version
 	}
 }
+
+// testMoveCursor: a cursor moves only from where the mover read it, so two
+// dispatchers never both hand over the same events.
+func testMoveCursor(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	move := func(from, to int64) bool {
+		t.Helper()
+		tx, err := s.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		ok, err := s.MoveCursor(ctx, tx, "mover", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	at := func() int64 {
+		t.Helper()
+		n, err := s.Cursor(ctx, s.Reader(), "mover")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	steps := []struct {
+		from, to int64
+		want     bool
+		then     int64
+	}{
+		{0, 5, true, 5},   // first move creates the cursor
+		{0, 7, false, 5},  // a second "first" move finds it taken
+		{3, 9, false, 5},  // from a position it is not at
+		{5, 9, true, 9},   // from where it is
+		{5, 12, false, 9}, // the same move again: already done
+		{9, 12, true, 12}, // and on
+	}
+	for i, st := range steps {
+		if got := move(st.from, st.to); got != st.want || at() != st.then {
+			t.Fatalf("step %d: MoveCursor(%d→%d) = %v, cursor %d; want %v, cursor %d", i, st.from, st.to, got, at(), st.want, st.then)
+		}
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Hook", testHook},
 		{"ListOrders", testListOrders},
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
+		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},
 	}
 	for _, tt := range tests {

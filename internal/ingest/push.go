@@ -68,8 +68,8 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	pushed, err := src.Receiver.Receive(&connector.PushRequest{Header: r.Header, Body: body, Now: start})
 	if err != nil {
-		var pr *problem.Problem
-		if !errors.As(err, &pr) {
+		pr, ok := problem.As(err)
+		if !ok {
 			pr = problem.New(http.StatusBadRequest, "invalid_document", err.Error(), "")
 		}
 		h.reject(w, r, name, pr)

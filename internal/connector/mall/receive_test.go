@@ -3,7 +3,6 @@ package mall
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"os"
 	"strings"
@@ -211,8 +210,8 @@ func TestReceiveStatus(t *testing.T) {
 
 func asProblem(t testing.TB, err error) *problem.Problem {
 	t.Helper()
-	var p *problem.Problem
-	if !errors.As(err, &p) {
+	p, ok := problem.As(err)
+	if !ok {
 		t.Fatalf("error %v (%T) is not a *problem.Problem", err, err)
 	}
 	return p

@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,8 +92,8 @@ func TestReceiveValid(t *testing.T) {
 
 func asProblem(t testing.TB, err error) *problem.Problem {
 	t.Helper()
-	var p *problem.Problem
-	if !errors.As(err, &p) {
+	p, ok := problem.As(err)
+	if !ok {
 		t.Fatalf("error %v (%T) is not a *problem.Problem", err, err)
 	}
 	return p

@@ -14,10 +14,16 @@ import (
 // anew for every transaction, which on SQLite cost a fifth of the ingest
 // time. Instead each batch query is prepared once, at open, for a few row
 // counts (chunkSizes), and a batch of n rows runs as the fewest such chunks.
+//
+// On PostgreSQL a round trip costs more than parsing, so there each query is
+// one statement over arrays, one per column (pg, with its columns' types in
+// pgTypes), whatever the number of rows: unnest turns them back into rows.
 type batchQuery struct {
 	name, head, tail string
 	cols             int
 	returns          bool // tail has RETURNING: run as a query
+	pg               string
+	pgTypes          []string
 }
 
 var (
@@ -27,22 +33,51 @@ var (
 		// and runs out of stack at some thousands of keys. VALUES columns are
 		// column1, column2 in both databases.
 		head: `SELECT o.id, o.source, o.order_no, o.version, o.payload_hash, o.doc_updated_at, o.first_seen_at, o.canonical FROM orders o JOIN (VALUES `,
-		tail: `) AS k ON o.source = k.column1 AND o.order_no = k.column2`}
+		tail: `) AS k ON o.source = k.column1 AND o.order_no = k.column2`,
+		pg: `SELECT o.id, o.source, o.order_no, o.version, o.payload_hash, o.doc_updated_at, o.first_seen_at, o.canonical
+			FROM orders o JOIN unnest($1::text[], $2::text[]) AS k (source, order_no) ON o.source = k.source AND o.order_no = k.order_no`,
+		pgTypes: []string{"text", "text"}}
 	qUpsertOrders = &batchQuery{name: "upsert orders", cols: 10, returns: true,
-		head: `INSERT INTO orders (source, order_no, version, status, total_fen, payload_hash, doc_updated_at, first_seen_at, updated_at, canonical) VALUES `,
-		tail: ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
-			total_fen = excluded.total_fen, payload_hash = excluded.payload_hash, doc_updated_at = excluded.doc_updated_at,
-			updated_at = excluded.updated_at, canonical = excluded.canonical
-			RETURNING id, source, order_no`}
+		head:    `INSERT INTO orders (source, order_no, version, status, total_fen, payload_hash, doc_updated_at, first_seen_at, updated_at, canonical) VALUES `,
+		tail:    upsertOrdersTail,
+		pgTypes: []string{"text", "text", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "text"}}
 	qInsertVersions = &batchQuery{name: "insert versions", cols: 5,
-		head: `INSERT INTO order_versions (order_id, version, received_at, payload_hash, raw) VALUES `}
+		head:    `INSERT INTO order_versions (order_id, version, received_at, payload_hash, raw) VALUES `,
+		pgTypes: []string{"bigint", "bigint", "bigint", "bytea", "bytea"}}
 	qInsertEvents = &batchQuery{name: "insert events", cols: 6,
-		head: `INSERT INTO order_events (order_id, version, type, status_from, status_to, at) VALUES `}
+		head:    `INSERT INTO order_events (order_id, version, type, status_from, status_to, at) VALUES `,
+		pgTypes: []string{"bigint", "bigint", "text", "text", "text", "bigint"}}
 	qInsertTimeline = &batchQuery{name: "insert timeline", cols: 4,
-		head: `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `}
+		head:    `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `,
+		pgTypes: []string{"bigint", "bigint", "text", "text"}}
 
 	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline}
 )
+
+const upsertOrdersTail = ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
+	total_fen = excluded.total_fen, payload_hash = excluded.payload_hash, doc_updated_at = excluded.doc_updated_at,
+	updated_at = excluded.updated_at, canonical = excluded.canonical
+	RETURNING id, source, order_no`
+
+// pgSQL is the query's PostgreSQL form: the insert's head with its VALUES
+// list replaced by a SELECT over unnest of one array per column.
+func (q *batchQuery) pgSQL() string {
+	if q.pg != "" {
+		return q.pg
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(q.head, "VALUES "))
+	b.WriteString("SELECT * FROM unnest(")
+	for i, t := range q.pgTypes {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", i+1, t)
+	}
+	b.WriteString(")")
+	b.WriteString(q.tail)
+	return b.String()
+}
 
 // chunkSizes are the row counts each batch query is prepared for, largest
 // first; every n is a sum of them, and a batch of up to 256 documents needs
@@ -60,6 +95,16 @@ type stmtKey struct {
 // for itself.
 func (s *Store) prepareBatchQueries(ctx context.Context) error {
 	s.stmts = map[stmtKey]*sql.Stmt{}
+	if s.dialect == Postgres {
+		for _, q := range batchQueries {
+			st, err := s.write.PrepareContext(ctx, q.pgSQL())
+			if err != nil {
+				return fmt.Errorf("store: preparing %s: %w", q.name, err)
+			}
+			s.stmts[stmtKey{q, 0}] = st
+		}
+		return nil
+	}
 	for _, q := range batchQueries {
 		for _, n := range chunkSizes {
 			st, err := s.write.PrepareContext(ctx, s.rebind(q.sql(n)))
@@ -91,6 +136,12 @@ func (q *batchQuery) sql(rows int) string {
 // allow. row appends row i's arguments; scan, for queries that return rows,
 // reads each one.
 func (s *Store) chunks(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) error {
+	if n == 0 {
+		return nil
+	}
+	if s.dialect == Postgres {
+		return s.arrays(ctx, tx, q, n, row, scan)
+	}
 	args := make([]any, 0, min(n, chunkSizes[0])*q.cols)
 	for start := 0; start < n; {
 		size := chunkSizes[len(chunkSizes)-1]
@@ -129,4 +180,44 @@ func scanAll(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows)
 		}
 	}
 	return rows.Err()
+}
+
+// arrays runs q over n rows as one PostgreSQL statement: the rows' values
+// go in as one array per column.
+func (s *Store) arrays(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) error {
+	flat := make([]any, 0, n*q.cols)
+	for i := 0; i < n; i++ {
+		flat = row(i, flat)
+	}
+	cols := make([]any, q.cols)
+	for c := range cols {
+		switch flat[c].(type) {
+		case int64:
+			v := make([]int64, n)
+			for r := range v {
+				v[r] = flat[r*q.cols+c].(int64)
+			}
+			cols[c] = v
+		case string:
+			v := make([]string, n)
+			for r := range v {
+				v[r] = flat[r*q.cols+c].(string)
+			}
+			cols[c] = v
+		case []byte:
+			v := make([][]byte, n)
+			for r := range v {
+				v[r] = flat[r*q.cols+c].([]byte)
+			}
+			cols[c] = v
+		default:
+			return fmt.Errorf("store: %s: column %d has values of type %T", q.name, c, flat[c])
+		}
+	}
+	st := tx.StmtContext(ctx, s.stmts[stmtKey{q, 0}])
+	if !q.returns {
+		_, err := st.ExecContext(ctx, cols...)
+		return err
+	}
+	return scanAll(ctx, st, cols, scan)
 }

@@ -81,7 +81,7 @@ func (d *Dispatcher) step(ctx context.Context, c Consumer) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	moved, err := d.store.MoveCursor(ctx, tx, c.Name(), last, evs[len(evs)-1].ID)
+	moved, err := d.store.MoveCursor(ctx, tx, c.Name(), last, evs[len(evs)-1].Position())
 	if err != nil {
 		return 0, err
 	}

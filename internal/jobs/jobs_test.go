@@ -124,7 +124,7 @@ func testDispatch(t *testing.T, url string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if last != a.ids()[want-1] {
+		if last.ID != a.ids()[want-1] {
 			t.Errorf("cursor of %s = %d, want the last event id %d", name, last, a.ids()[want-1])
 		}
 	}

@@ -189,11 +189,6 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if err := s.insertVersions(ctx, tx, cur, versions, timeline); err != nil {
 		return nil, err
 	}
-	if len(events) > 0 {
-		if err := s.lockEventTail(ctx, tx); err != nil {
-			return nil, err
-		}
-	}
 	if err := s.insertEvents(ctx, tx, cur, events); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ type Record struct {
 // Event is one stored order event.
 type Event struct {
 	ID         int64
+	XID        int64 // the writing transaction (PostgreSQL), 0 on SQLite
 	OrderID    int64
 	Source     string
 	OrderNo    string
@@ -86,7 +87,7 @@ func scanRecord(scan func(...any) error) (*Record, error) {
 
 // Events lists an order's events, oldest first.
 func (s *Store) Events(ctx context.Context, orderID int64) ([]Event, error) {
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT e.id, e.xid, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
 		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.order_id = ? ORDER BY e.id`), orderID)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading events: %w", err)
@@ -104,14 +105,25 @@ type Querier interface {
 // beside the writer instead of waiting for it.
 func (s *Store) Reader() Querier { return s.read }
 
-// EventsAfter lists events with id > after, oldest first, at most limit.
-// Events are never changed once committed, and commit in id order, so any
-// reader sees a gapless prefix of them.
-func (s *Store) EventsAfter(ctx context.Context, q Querier, after int64, limit int) ([]Event, error) {
-	rows, err := q.QueryContext(ctx, s.rebind(`SELECT e.id, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
-		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE e.id > ? ORDER BY e.id LIMIT ?`), after, limit)
+// EventPosition is a place in order_events. Consumers read events in
+// position order, (XID, ID); see the PostgreSQL migration 0002 for why.
+type EventPosition struct{ XID, ID int64 }
+
+// Position is where the event stands.
+func (e Event) Position() EventPosition { return EventPosition{e.XID, e.ID} }
+
+// EventsAfter lists, in position order, at most limit events after `after`
+// that are final: on PostgreSQL only those below the oldest transaction
+// still running, so that no event can later commit behind what was read.
+func (s *Store) EventsAfter(ctx context.Context, q Querier, after EventPosition, limit int) ([]Event, error) {
+	horizon := ""
+	if s.dialect == Postgres {
+		horizon = ` AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+	}
+	rows, err := q.QueryContext(ctx, s.rebind(`SELECT e.id, e.xid, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE (e.xid, e.id) > (?, ?)`+horizon+` ORDER BY e.xid, e.id LIMIT ?`), after.XID, after.ID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: reading events after %d: %w", after, err)
+		return nil, fmt.Errorf("store: reading events after %v: %w", after, err)
 	}
 	return scanEvents(rows)
 }
@@ -123,7 +135,7 @@ func scanEvents(rows *sql.Rows) ([]Event, error) {
 		var e Event
 		var at int64
 		var typ, from, to string
-		if err := rows.Scan(&e.ID, &e.OrderID, &e.Source, &e.OrderNo, &e.Version, &typ, &from, &to, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.XID, &e.OrderID, &e.Source, &e.OrderNo, &e.Version, &typ, &from, &to, &at); err != nil {
 			return nil, fmt.Errorf("store: reading events: %w", err)
 		}
 		e.Type, e.StatusFrom, e.StatusTo, e.At = order.EventType(typ), order.Status(from), order.Status(to), micros(at)
@@ -337,22 +349,22 @@ func (s *Store) Count(ctx context.Context) (Counts, error) {
 }
 
 // Cursor reads a consumer's position in order_events.
-func (s *Store) Cursor(ctx context.Context, q Querier, consumer string) (int64, error) {
-	var last int64
-	err := q.QueryRowContext(ctx, s.rebind(`SELECT last_id FROM event_cursors WHERE consumer = ?`), consumer).Scan(&last)
+func (s *Store) Cursor(ctx context.Context, q Querier, consumer string) (EventPosition, error) {
+	var p EventPosition
+	err := q.QueryRowContext(ctx, s.rebind(`SELECT last_xid, last_id FROM event_cursors WHERE consumer = ?`), consumer).Scan(&p.XID, &p.ID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return EventPosition{}, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("store: reading cursor of %s: %w", consumer, err)
+		return p, fmt.Errorf("store: reading cursor of %s: %w", consumer, err)
 	}
-	return last, nil
+	return p, nil
 }
 
-// SetCursor moves a consumer's position inside tx.
-func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, last int64) error {
-	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?)
-		ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id`), consumer, last)
+// SetCursor puts a consumer's position inside tx, wherever it was.
+func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, p EventPosition) error {
+	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_xid, last_id) VALUES (?, ?, ?)
+		ON CONFLICT (consumer) DO UPDATE SET last_xid = excluded.last_xid, last_id = excluded.last_id`), consumer, p.XID, p.ID)
 	if err != nil {
 		return fmt.Errorf("store: moving cursor of %s: %w", consumer, err)
 	}
@@ -363,14 +375,16 @@ func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, last
 // reports false, moving nothing, when the position is no longer `from`
 // (another dispatcher got there first). On PostgreSQL the row stays locked
 // to the commit, so a second dispatcher waits and then finds it moved.
-func (s *Store) MoveCursor(ctx context.Context, tx *sql.Tx, consumer string, from, to int64) (bool, error) {
+func (s *Store) MoveCursor(ctx context.Context, tx *sql.Tx, consumer string, from, to EventPosition) (bool, error) {
 	var res sql.Result
 	var err error
-	if from == 0 {
-		res, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_id) VALUES (?, ?)
-			ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id WHERE event_cursors.last_id = 0`), consumer, to)
+	if from == (EventPosition{}) {
+		res, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_xid, last_id) VALUES (?, ?, ?)
+			ON CONFLICT (consumer) DO UPDATE SET last_xid = excluded.last_xid, last_id = excluded.last_id
+			WHERE event_cursors.last_xid = 0 AND event_cursors.last_id = 0`), consumer, to.XID, to.ID)
 	} else {
-		res, err = tx.ExecContext(ctx, s.rebind(`UPDATE event_cursors SET last_id = ? WHERE consumer = ? AND last_id = ?`), to, consumer, from)
+		res, err = tx.ExecContext(ctx, s.rebind(`UPDATE event_cursors SET last_xid = ?, last_id = ?
+			WHERE consumer = ? AND last_xid = ? AND last_id = ?`), to.XID, to.ID, consumer, from.XID, from.ID)
 	}
 	if err != nil {
 		return false, fmt.Errorf("store: moving cursor of %s: %w", consumer, err)

@@ -106,7 +106,10 @@ func compareEvents(t testing.TB, got, want []store.Event) {
 		if g.ID <= 0 {
 			t.Errorf("event %d: id %d", i, g.ID)
 		}
-		w.ID = g.ID
+		w.ID, w.XID = g.ID, g.XID
+		if i > 0 && (g.XID < got[i-1].XID) {
+			t.Errorf("event %d: written by transaction %d, before the previous one's %d", i, g.XID, got[i-1].XID)
+		}
 		if !g.At.Equal(w.At) {
 			t.Errorf("event %d: At = %v, want %v", i, g.At, w.At)
 		}

@@ -206,20 +206,37 @@ func testEventsAfterAndCursor(t *testing.T, s *store.Store) {
 		{OrderID: idA, Source: "shop", OrderNo: "E-A", Version: 2, Type: order.EventShipped, StatusFrom: order.StatusPaid, StatusTo: order.StatusShipped, At: received(2)},
 	}
 
+	// On PostgreSQL events become readable once every transaction older
+	// than theirs has ended, anywhere in the cluster (other tests run
+	// beside this one); after that they stay readable.
+	waitFinal(t, s, len(want))
 	tx, err := s.DB().BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
+	// Positions are (transaction, id); these tests name them by event id.
+	var got []store.Event
+	posOf := func(id int64) store.EventPosition {
+		for _, e := range got {
+			if e.ID == id {
+				return e.Position()
+			}
+		}
+		if id == 0 {
+			return store.EventPosition{}
+		}
+		return store.EventPosition{XID: got[len(got)-1].XID, ID: id}
+	}
 	eventsAfter := func(after int64, limit int) []store.Event {
 		t.Helper()
-		e, err := s.EventsAfter(ctx, tx, after, limit)
+		e, err := s.EventsAfter(ctx, tx, posOf(after), limit)
 		if err != nil {
 			t.Fatalf("EventsAfter(%d, %d): %v", after, limit, err)
 		}
 		return e
 	}
-	got := eventsAfter(0, 100)
+	got = eventsAfter(0, 100)
 	compareEvents(t, got, want)
 	ids := make([]int64, len(got))
 	for i, e := range got {
@@ -263,12 +280,12 @@ func testEventsAfterAndCursor(t *testing.T, s *store.Store) {
 		if err != nil {
 			t.Fatalf("Cursor(%s): %v", consumer, err)
 		}
-		return n
+		return n.ID
 	}
 	if n := cur("mailer"); n != 0 {
 		t.Fatalf("Cursor of a new consumer = %d, want 0", n)
 	}
-	if err := s.SetCursor(ctx, tx, "mailer", ids[1]); err != nil {
+	if err := s.SetCursor(ctx, tx, "mailer", posOf(ids[1])); err != nil {
 		t.Fatal(err)
 	}
 	if n := cur("mailer"); n != ids[1] {
@@ -293,10 +310,10 @@ func testEventsAfterAndCursor(t *testing.T, s *store.Store) {
 	if len(rest) != 2 || rest[0].ID != ids[2] || rest[1].ID != ids[3] {
 		t.Fatalf("events after the cursor = %+v", rest)
 	}
-	if err := s.SetCursor(ctx, tx, "mailer", ids[3]); err != nil {
+	if err := s.SetCursor(ctx, tx, "mailer", posOf(ids[3])); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetCursor(ctx, tx, "audit", ids[0]); err != nil {
+	if err := s.SetCursor(ctx, tx, "audit", posOf(ids[0])); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Rollback(); err != nil {
@@ -314,7 +331,7 @@ func testEventsAfterAndCursor(t *testing.T, s *store.Store) {
 	if n := cur("audit"); n != 0 {
 		t.Fatalf("Cursor of a consumer set in a rolled back transaction = %d, want 0", n)
 	}
-	if err := s.SetCursor(ctx, tx, "mailer", ids[3]); err != nil {
+	if err := s.SetCursor(ctx, tx, "mailer", posOf(ids[3])); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -448,13 +465,14 @@ func testConcurrentApply(t *testing.T, s *store.Store) {
 	if c := count(t, s); c != want || eventsTotal != orders*(2+perOrder-1) {
 		t.Fatalf("Count = %+v, want %+v (%d events reported, %d expected)", c, want, eventsTotal, orders*(2+perOrder-1))
 	}
-	// Event ids follow the versions of each order.
+	// Events come in the order of each order's versions.
+	waitFinal(t, s, eventsTotal)
 	tx, err := s.DB().BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	all, err := s.EventsAfter(context.Background(), tx, 0, 100000)
+	all, err := s.EventsAfter(context.Background(), tx, store.EventPosition{}, 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +496,7 @@ func testMoveCursor(t *testing.T, s *store.Store) {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		ok, err := s.MoveCursor(ctx, tx, "mover", from, to)
+		ok, err := s.MoveCursor(ctx, tx, "mover", store.EventPosition{ID: from}, store.EventPosition{ID: to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,7 +511,7 @@ func testMoveCursor(t *testing.T, s *store.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return n.ID
 	}
 	steps := []struct {
 		from, to int64
@@ -511,5 +529,24 @@ func testMoveCursor(t *testing.T, s *store.Store) {
 		if got := move(st.from, st.to); got != st.want || at() != st.then {
 			t.Fatalf("step %d: MoveCursor(%d→%d) = %v, cursor %d; want %v, cursor %d", i, st.from, st.to, got, at(), st.want, st.then)
 		}
+	}
+}
+
+// waitFinal waits until EventsAfter returns n events from the start.
+func waitFinal(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, err := s.EventsAfter(context.Background(), s.Reader(), store.EventPosition{}, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d events readable after 10s", len(evs), n)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

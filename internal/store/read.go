@@ -116,12 +116,17 @@ func (e Event) Position() EventPosition { return EventPosition{e.XID, e.ID} }
 // that are final: on PostgreSQL only those below the oldest transaction
 // still running, so that no event can later commit behind what was read.
 func (s *Store) EventsAfter(ctx context.Context, q Querier, after EventPosition, limit int) ([]Event, error) {
-	horizon := ""
+	const cols = `SELECT e.id, e.xid, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
+		FROM order_events e JOIN orders o ON o.id = e.order_id `
+	var rows *sql.Rows
+	var err error
 	if s.dialect == Postgres {
-		horizon = ` AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+		rows, err = q.QueryContext(ctx, cols+`WHERE (e.xid, e.id) > ($1, $2) AND e.xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+			ORDER BY e.xid, e.id LIMIT $3`, after.XID, after.ID, limit)
+	} else {
+		// One writer: xid is always 0 and ids are the order (and the index).
+		rows, err = q.QueryContext(ctx, cols+`WHERE e.id > ? ORDER BY e.id LIMIT ?`, after.ID, limit)
 	}
-	rows, err := q.QueryContext(ctx, s.rebind(`SELECT e.id, e.xid, e.order_id, o.source, o.order_no, e.version, e.type, e.status_from, e.status_to, e.at
-		FROM order_events e JOIN orders o ON o.id = e.order_id WHERE (e.xid, e.id) > (?, ?)`+horizon+` ORDER BY e.xid, e.id LIMIT ?`), after.XID, after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading events after %v: %w", after, err)
 	}

@@ -327,14 +327,12 @@ func (m *meter) result() Result {
 // batchAverage reads the real path's mean batch size and commit time from
 // its own metrics.
 func batchAverage(a *app.App) (float64, time.Duration) {
-	rec := &metricScraper{}
-	a.Handler().ServeHTTP(rec, mustRequest("/metrics"))
-	sum, count := rec.value("orderhub_ingest_batch_size_sum"), rec.value("orderhub_ingest_batch_size_count")
-	secs := rec.value("orderhub_ingest_commit_seconds_sum")
+	m := scrape(a.Handler(), "orderhub_ingest_batch_size_sum", "orderhub_ingest_batch_size_count", "orderhub_ingest_commit_seconds_sum")
+	count := m["orderhub_ingest_batch_size_count"]
 	if count == 0 {
 		return 0, 0
 	}
-	return sum / count, time.Duration(secs / count * float64(time.Second))
+	return m["orderhub_ingest_batch_size_sum"] / count, time.Duration(m["orderhub_ingest_commit_seconds_sum"] / count * float64(time.Second))
 }
 
 // peakRSS reads the process's peak resident memory from /proc.

@@ -2,40 +2,28 @@ package bench
 
 import (
 	"bufio"
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 )
 
-// metricScraper is a ResponseWriter that keeps a /metrics page to read
-// plain (unlabelled) sample values from.
-type metricScraper struct {
-	bytes.Buffer
-	header http.Header
-}
-
-func (m *metricScraper) Header() http.Header {
-	if m.header == nil {
-		m.header = http.Header{}
+// scrape reads the plain (unlabelled) samples of a handler's /metrics page.
+func scrape(h http.Handler, names ...string) map[string]float64 {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
 	}
-	return m.header
-}
-
-func (m *metricScraper) WriteHeader(int) {}
-
-func (m *metricScraper) value(name string) float64 {
-	sc := bufio.NewScanner(bytes.NewReader(m.Bytes()))
+	out := map[string]float64{}
+	sc := bufio.NewScanner(rec.Body)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, name+" "); ok {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return v
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if ok && want[name] {
+			out[name], _ = strconv.ParseFloat(strings.TrimSpace(value), 64)
 		}
 	}
-	return 0
+	return out
 }
-
-func mustRequest(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }

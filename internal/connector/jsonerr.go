@@ -58,7 +58,7 @@ func JSONProblem(body []byte, err error) *problem.Problem {
 			"fix the value at that field")
 		p.Field, p.Offset = typ.Field, typ.Offset
 		return p
-	case errors.Is(err, errEmpty) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
 		// json.Decoder reports a cut-off body as io.ErrUnexpectedEOF, not as a
 		// syntax error with an offset.
 		p := problem.New(http.StatusBadRequest, "malformed_json",
@@ -80,8 +80,6 @@ func JSONProblem(body []byte, err error) *problem.Problem {
 		return problem.New(http.StatusBadRequest, "malformed_json", "the body could not be read as JSON: "+err.Error(), "send one JSON object")
 	}
 }
-
-var errEmpty = errors.New("empty body")
 
 // ErrEmptyBody is returned for a push with no body.
 func ErrEmptyBody() *problem.Problem {

@@ -106,10 +106,10 @@ type timelineRow struct {
 }
 
 // Apply writes a batch of documents in one transaction: for each, in order,
-// it compares with the order's stored (or earlier-in-batch) version, writes a
-// new version and its events when the payload changed, and appends to the
-// timeline. hook, if not nil, runs in the same transaction. Nothing is
-// written unless everything is.
+// it compares with the order's stored (or earlier-in-batch) version and
+// writes a new version and its events when the payload changed, or a
+// timeline step when the document is older than what is stored. hook, if not
+// nil, runs in the same transaction. Nothing is written unless everything is.
 func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Outcome, error) {
 	if len(in) == 0 {
 		return nil, nil
@@ -186,7 +186,10 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if err := s.upsertOrders(ctx, tx, cur, in); err != nil {
 		return nil, err
 	}
-	if err := s.insertVersions(ctx, tx, cur, versions, timeline); err != nil {
+	if err := s.insertVersions(ctx, tx, cur, versions); err != nil {
+		return nil, err
+	}
+	if err := s.insertTimeline(ctx, tx, cur, timeline); err != nil {
 		return nil, err
 	}
 	if err := s.insertEvents(ctx, tx, cur, events); err != nil {
@@ -296,13 +299,17 @@ func (s *Store) upsertOrders(ctx context.Context, tx *sql.Tx, cur map[orderKey]*
 	return nil
 }
 
-func (s *Store) insertVersions(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow, timeline []timelineRow) error {
+func (s *Store) insertVersions(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, versions []versionRow) error {
 	if err := s.chunks(ctx, tx, qInsertVersions, len(versions), func(i int, a []any) []any {
 		v := &versions[i]
 		return append(a, cur[v.key].id, v.version, v.receivedAt, v.hash[:], v.raw)
 	}, nil); err != nil {
 		return fmt.Errorf("store: writing order versions: %w", err)
 	}
+	return nil
+}
+
+func (s *Store) insertTimeline(ctx context.Context, tx *sql.Tx, cur map[orderKey]*current, timeline []timelineRow) error {
 	if err := s.chunks(ctx, tx, qInsertTimeline, len(timeline), func(i int, a []any) []any {
 		t := &timeline[i]
 		return append(a, cur[t.key].id, t.at, t.stage, string(t.detail))

@@ -94,12 +94,13 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		return nil, err
 	}
 	// The shared value is a credential: it must not be stored with the order.
-	raw := bytes.ReplaceAll(req.Body, r.sign, redactedSign)
-	if !bytes.Contains(req.Body, r.sign) {
+	var raw []byte
+	if bytes.Contains(req.Body, r.sign) {
+		raw = bytes.ReplaceAll(req.Body, r.sign, redactedSign)
+	} else {
 		// app_sign matched but its bytes are nowhere in the body: the sender
-		// escaped characters of it (PHP writes / as \/), so nothing was
-		// replaced. Keep a re-encoding of the document instead of the
-		// credential.
+		// escaped characters of it (PHP writes / as \/), so a replacement
+		// would miss it. Keep a re-encoding of the document instead.
 		full, err := decodeFull(req.Body)
 		if err != nil {
 			return nil, err

@@ -263,7 +263,7 @@ func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, do
 			stored++
 			steps = append(steps, store.TimelineStep{OrderID: o.OrderID, At: received, Stage: "pulled", Detail: map[string]any{
 				"source": src.Name, "system": src.System, "api": src.API.Name,
-				"window": [2]string{w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)},
+				"window":  [2]string{w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)},
 				"version": o.Version, "modified": in[i].Order.UpdatedAt.Format(time.RFC3339),
 			}})
 		}

@@ -393,4 +393,3 @@ func TestSyncRecordsPulledStep(t *testing.T) {
 		t.Fatalf("timeline %v has no pulled step naming the source and window", steps)
 	}
 }
-

@@ -52,7 +52,8 @@ Start with 'orderhub demo': a server with a built-in mall simulator, nothing to 
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd())
+	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd(),
+		backfillCmd(), exceptionsCmd())
 	return root
 }
 

@@ -206,4 +206,3 @@ func (h *flowsAPI) zonedItem(it store.FlowItem) store.FlowItem {
 	it.NextAt, it.CreatedAt, it.UpdatedAt, it.WrittenAt = h.in(it.NextAt), h.in(it.CreatedAt), h.in(it.UpdatedAt), h.in(it.WrittenAt)
 	return it
 }
-

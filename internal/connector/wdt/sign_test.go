@@ -78,6 +78,8 @@ func TestSignTOPVectors(t *testing.T) {
 		{"Q-1 md5", with("md5", nil), SignMD5, "BF3C0590B6CB701295ABA8AFDCE7271A"},
 		{"Q-1 empty values are skipped", with("md5", map[string]string{"session": "", "sign": "X"}), SignMD5, "BF3C0590B6CB701295ABA8AFDCE7271A"},
 		{"Q-2 hmac-sha256", with("hmac-sha256", nil), SignHMACSHA256, "CF4B35CC4D7A2605739B8E0EE4B30C3D62AAC7ACFAA3EC505C6A07E3DC36A8F0"},
+		// Computed with python3's hmac module over the Q-1 parameters with sign_method=hmac.
+		{"hmac-md5", with("hmac", nil), SignHMAC, "02D2F07A510006FD8E4275FE0E4814F0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -245,15 +245,17 @@ func (c *Client) Pull(ctx context.Context, req connector.PullRequest) (*connecto
 		return nil, c.cls.local(op, fmt.Sprintf("page_no %d is negative; pages count from 0", req.PageNo), "旺店通页号从 0 开始")
 	case req.From.IsZero() || req.To.IsZero() || req.To.Before(req.From):
 		return nil, c.cls.local(op, fmt.Sprintf("window [%v, %v] is empty or reversed", req.From, req.To), "同步窗口的结束时间不能早于开始时间")
-	case req.To.Sub(req.From) > api.MaxSpan:
-		return nil, c.cls.local(op, fmt.Sprintf("window [%v, %v] spans %v, more than the %v %s allows", req.From, req.To, req.To.Sub(req.From), api.MaxSpan, op),
-			fmt.Sprintf("旺店通 %s 的时间跨度不能超过 %v：把窗口切小后再查", op, api.MaxSpan))
 	}
 	// 旺店通 keeps whole seconds: a document at second s is in the window
-	// when ceil(From) <= s <= floor(To).
+	// when ceil(From) <= s <= floor(To). The span that counts is the one
+	// sent.
 	from, to := req.From.Truncate(time.Second), req.To.Truncate(time.Second)
 	if from.Before(req.From) {
 		from = from.Add(time.Second)
+	}
+	if to.Sub(from) > api.MaxSpan {
+		return nil, c.cls.local(op, fmt.Sprintf("window [%v, %v] spans %v, more than the %v %s allows", from, to, to.Sub(from), api.MaxSpan, op),
+			fmt.Sprintf("旺店通 %s 的时间跨度不能超过 %v：把窗口切小后再查", op, api.MaxSpan))
 	}
 	if to.Before(from) {
 		return &connector.PullPage{Total: 0}, nil

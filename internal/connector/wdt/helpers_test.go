@@ -8,6 +8,7 @@ import (
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/simfault"
 )
 
 // clock is a settable clock shared by a simulator and its clients.
@@ -100,3 +101,5 @@ func windowNos(t *testing.T, d *Data, api string, from, to time.Time) []string {
 	}
 	return out
 }
+
+func simFaultLose() simfault.Fault { return simfault.Fault{Kind: simfault.LoseAnswer, Count: 1} }

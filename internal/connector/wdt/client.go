@@ -255,7 +255,7 @@ func (c *Client) Pull(ctx context.Context, req connector.PullRequest) (*connecto
 	}
 	if to.Sub(from) > api.MaxSpan {
 		return nil, c.cls.local(op, fmt.Sprintf("window [%v, %v] spans %v, more than the %v %s allows", from, to, to.Sub(from), api.MaxSpan, op),
-			fmt.Sprintf("旺店通 %s 的时间跨度不能超过 %v：把窗口切小后再查", op, api.MaxSpan))
+			fmt.Sprintf("旺店通 %s 的时间跨度不能超过%s：把窗口切小后再查", op, spanWords(api.MaxSpan)))
 	}
 	if to.Before(from) {
 		return &connector.PullPage{Total: 0}, nil
@@ -299,21 +299,37 @@ func (c *Client) page(ctx context.Context, api connector.PullAPI, from, to time.
 		"page_no":    strconv.Itoa(pageNo),
 		"page_size":  strconv.Itoa(pageSize),
 	}
+	start := time.Now()
+	page, err := c.call(ctx, api.Name, biz)
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []any{"system", c.system, "api", api.Name, "start_time", biz["start_time"], "end_time", biz["end_time"],
+			"page_no", pageNo, "page_size", pageSize, "took", time.Since(start)}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		} else {
+			attrs = append(attrs, "total", page.Total, "docs", len(page.Docs))
+		}
+		c.log.DebugContext(ctx, "wdt page", attrs...)
+	}
+	return page, err
+}
+
+func (c *Client) call(ctx context.Context, api string, biz map[string]string) (*connector.PullPage, error) {
 	var body []byte
 	var err error
 	if c.qimen {
-		body, err = c.callQimen(ctx, api.Name, biz)
+		body, err = c.callQimen(ctx, api, biz)
 	} else {
-		body, err = c.callOpen(ctx, api.Name, biz)
+		body, err = c.callOpen(ctx, api, biz)
 	}
 	if err != nil {
 		return nil, err
 	}
-	ans, err := c.decode(api.Name, body)
+	ans, err := c.decode(api, body)
 	if err != nil {
 		return nil, err
 	}
-	return c.documents(api.Name, ans)
+	return c.documents(api, ans)
 }
 
 // callOpen sends one openapi2 call: every parameter in the form, signed.

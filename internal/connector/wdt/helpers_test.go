@@ -58,7 +58,7 @@ func startSim(t *testing.T, sim *Sim) *httptest.Server {
 
 // newClient builds a client of the given kind against srv; edit adjusts
 // its settings.
-func newClient(t *testing.T, kind string, srv *httptest.Server, c *clock, edit func(any)) *Client {
+func newClient(t testing.TB, kind string, srv *httptest.Server, c *clock, edit func(any)) *Client {
 	t.Helper()
 	sys := &config.System{Name: "wdt_test", Kind: kind}
 	switch kind {

@@ -176,6 +176,11 @@ func scalar(b []byte) (string, error) {
 	switch {
 	case len(b) == 0 || string(b) == "null":
 		return "", nil
+	case b[0] == '"' && len(b) >= 2 && bytes.IndexByte(b, '\\') < 0:
+		// No escapes: the text between the quotes is the value. This is
+		// nearly every field, and json.Unmarshal per field would validate
+		// and reflect again.
+		return string(bytes.TrimSpace(b[1 : len(b)-1])), nil
 	case b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {

@@ -172,8 +172,12 @@ func NewClient(env connector.Env) (*Client, error) {
 			return nil, fmt.Errorf("wdt: sid, appkey and appsecret are all required")
 		}
 		c.sid, c.appkey, c.appsecret, c.unit = s.SID, s.AppKey, s.AppSecret.Reveal(), SignLength(s.SignLength)
-		if c.unit == "" {
+		switch c.unit {
+		case "":
 			c.unit = SignChars
+		case SignChars, SignBytes:
+		default:
+			return nil, fmt.Errorf("wdt: sign_length %q is not chars or bytes", s.SignLength)
 		}
 		if c.url == "" {
 			c.url = DefaultBaseURL
@@ -376,6 +380,11 @@ func (c *Client) post(ctx context.Context, api, target string, params map[string
 	req.Header.Set("Accept", "application/json")
 	status, body, err := connector.Do(c.http, c.system, api, req)
 	if err != nil {
+		// A query changes nothing: whether or not it reached 旺店通,
+		// sending it again is safe, so an unknown outcome is a retry.
+		if ce, ok := connector.AsCallError(err); ok && ce.Class == connector.Unknown {
+			ce.Class, ce.Hint = connector.Retry, "查询的应答中途丢失；查询不改变旺店通的数据，系统会自动重发"
+		}
 		return nil, err
 	}
 	if status != http.StatusOK {

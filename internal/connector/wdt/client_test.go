@@ -14,6 +14,7 @@ import (
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/connectortest"
+	"orderhub/internal/connector/simfault"
 	"orderhub/internal/order"
 )
 
@@ -497,17 +498,21 @@ func TestMethodPrefix(t *testing.T) {
 	}
 }
 
-func TestLostAnswerIsUnknown(t *testing.T) {
+// TestLostAnswerIsRetry: a query whose answer was lost changed nothing,
+// so it is sent again rather than verified.
+func TestLostAnswerIsRetry(t *testing.T) {
 	clk := &clock{t: at("2026-01-05 12:00:00")}
 	sim := NewSim(simConfig(clk))
 	srv := startSim(t, sim)
-	c := newClient(t, Kind, srv, clk, nil)
-	sim.Faults().Inject(simFaultLose())
-	_, err := c.Pull(context.Background(), connector.PullRequest{API: APITrades, From: at("2026-01-05 10:00:00"), To: at("2026-01-05 10:59:59"), PageSize: 50})
-	if connector.ClassOf(err) != connector.Unknown {
-		t.Fatalf("a dropped answer: %v (%s)", err, connector.ClassOf(err))
-	}
-	if errors.Is(err, context.Canceled) {
-		t.Fatal("not a cancellation")
+	for _, kind := range []string{Kind, KindQimen} {
+		c := newClient(t, kind, srv, clk, nil)
+		sim.Faults().Inject(simFaultLose())
+		_, err := c.Pull(context.Background(), connector.PullRequest{API: APITrades, From: at("2026-01-05 10:00:00"), To: at("2026-01-05 10:59:59"), PageSize: 50})
+		if connector.ClassOf(err) != connector.Retry || errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: a dropped answer: %v (%s), want retry", kind, err, connector.ClassOf(err))
+		}
+		if got := sim.Faults().Injected()[simfault.LoseAnswer]; got == 0 {
+			t.Fatal("no answer was dropped")
+		}
 	}
 }

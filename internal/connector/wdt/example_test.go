@@ -62,7 +62,7 @@ func Example() {
 	fmt.Println(ce.Class, ce.Hint)
 	// Output:
 	// window holds 250 trades
-	// first: JY26010501000014 completed 2026-01-05 10:00:00 items 1
+	// first: JY26010500000014 completed 2026-01-05 10:00:00 items 1
 	// read 250
 	// permanent 旺店通 trade.query 的时间跨度不能超过60分钟：把窗口切小后再查
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"orderhub/internal/order"
@@ -66,14 +67,19 @@ type Data struct {
 
 // Generate makes n trades modified in [from, to] from DefaultCatalog, in
 // Asia/Shanghai, and refund stock-ins for about one in eight shipped
-// trades. It is deterministic for a seed; numbers carry the seed's last
-// two digits, so runs with different seeds do not collide. The modified
+// trades. It is deterministic for a seed; numbers start at the seed's
+// last two digits times a million, so data sets of up to a million trades
+// with different seeds do not collide. The modified
 // times are shaped the way that breaks careless incremental pulls: about
 // a tenth fall on hh:00:00 and a tenth on hh:59:59 (window edges), a sixth
 // share their second with another document (ties), and one in twenty is
 // committed late: VisibleAt up to five minutes after its modified time.
 func Generate(n int, from, to time.Time, seed uint64) *Data {
-	return generate(DefaultCatalog(), shanghai, n, from, to, seed)
+	var trades, stockins atomic.Int64
+	base := int64(seed%100) * 1_000_000
+	trades.Store(base)
+	stockins.Store(base)
+	return generate(DefaultCatalog(), shanghai, n, from, to, seed, &trades, &stockins)
 }
 
 var (
@@ -105,7 +111,9 @@ func dec4(m order.Money) Decimal { return Decimal(fmt.Sprintf("%s00", m.String()
 // per10k writes an amount in 1/10000 yuan with four decimals.
 func per10k(v int64) Decimal { return Decimal(fmt.Sprintf("%d.%04d", v/10000, v%10000)) }
 
-func generate(cat Catalog, loc *time.Location, n int, from, to time.Time, seed uint64) *Data {
+// generate makes the data; trade and stock-in numbers are drawn from the
+// two counters.
+func generate(cat Catalog, loc *time.Location, n int, from, to time.Time, seed uint64, tradeSeq, stockinSeq *atomic.Int64) *Data {
 	r := rand.New(rand.NewPCG(seed, seed^0x5bd1e995))
 	d := &Data{Trades: make([]Trade, 0, n)}
 	lo, hi := from.Unix(), to.Unix()
@@ -114,7 +122,6 @@ func generate(cat Catalog, loc *time.Location, n int, from, to time.Time, seed u
 	}
 	span := hi - lo + 1
 	var mods []int64
-	tag := fmt.Sprintf("%02d", seed%100)
 	day := from.In(loc).Format("060102")
 	format := func(sec int64) string { return time.Unix(sec, 0).In(loc).Format(wdtTime) }
 	for i := 0; i < n; i++ {
@@ -132,12 +139,13 @@ func generate(cat Catalog, loc *time.Location, n int, from, to time.Time, seed u
 			mod = mods[r.IntN(len(mods))]
 		}
 		mods = append(mods, mod)
-		t := genTrade(r, cat, format, mod, fmt.Sprintf("%s%s%06d", day, tag, i+1), int64(seed%100)*10_000_000+int64(i+1))
+		seq := tradeSeq.Add(1)
+		t := genTrade(r, cat, format, mod, fmt.Sprintf("%s%08d", day, seq), seq)
 		if r.IntN(20) == 0 {
 			t.VisibleAt = time.Unix(mod, 0).Add(time.Duration(30+r.IntN(270)) * time.Second)
 		}
 		if (t.TradeStatus >= 95) && r.IntN(8) == 0 {
-			st := genStockin(r, &t, format, mod, hi, fmt.Sprintf("%s%s%06d", day, tag, len(d.Stockins)+1))
+			st := genStockin(r, &t, format, mod, hi, fmt.Sprintf("%s%08d", day, stockinSeq.Add(1)))
 			d.Stockins = append(d.Stockins, st)
 			t.RefundStatus = 2
 			if st.Status == stockinCompleted && fullReturn(&t, &st) {

@@ -86,7 +86,17 @@ type Sim struct {
 	used   map[string]int
 
 	calls atomic.Int64
+	// tradeSeq and stockinSeq number the documents Generate makes, so
+	// that repeated calls never reuse a number.
+	tradeSeq, stockinSeq atomic.Int64
 }
+
+// The paths the simulator serves under: a wdt system's base_url is the
+// server's URL + OpenAPIPath, a wdt_qimen system's URL + QimenPath.
+const (
+	OpenAPIPath = "/openapi2"
+	QimenPath   = "/router/qm"
+)
 
 // NewSim returns an empty simulator.
 func NewSim(cfg SimConfig) *Sim {
@@ -190,10 +200,12 @@ func (s *Sim) Seed(d *Data) error {
 }
 
 // Generate makes n trades (and refund stock-ins for some) modified in
-// [from, to] from the simulator's catalog, as the package's Generate
-// does, and seeds them.
+// [from, to] from the simulator's catalog, shaped as the package's
+// Generate says, and seeds them. Numbers run on from the simulator's
+// previous calls, so a demo may call it again and again for new
+// documents.
 func (s *Sim) Generate(n int, from, to time.Time, seed uint64) (*Data, error) {
-	d := generate(*s.cfg.Catalog, s.cfg.Location, n, from, to, seed)
+	d := generate(*s.cfg.Catalog, s.cfg.Location, n, from, to, seed, &s.tradeSeq, &s.stockinSeq)
 	return d, s.Seed(d)
 }
 
@@ -276,6 +288,8 @@ type gatewayRefusal struct {
 	msg, sub, subMs string
 }
 
+// ServeHTTP implements http.Handler: every answer is HTTP 200 JSON but
+// for injected server errors and unknown paths.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls.Add(1)
 	set := s.faults.Draw(r)
@@ -283,11 +297,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case "/openapi2/trade_query.php":
+	case OpenAPIPath + "/trade_query.php":
 		s.serveOpen(w, r, set, APITrades)
-	case "/openapi2/stockin_order_query_refund.php":
+	case OpenAPIPath + "/stockin_order_query_refund.php":
 		s.serveOpen(w, r, set, APIStockins)
-	case "/router/qm":
+	case QimenPath:
 		s.serveQimen(w, r, set)
 	default:
 		http.NotFound(w, r)

@@ -262,6 +262,38 @@ func TestSimLateVisible(t *testing.T) {
 			t.Errorf("at %s: lookup of JY-LATE gave %v", s.now, nosOf(byNo))
 		}
 	}
+	// A late document in another window hides nothing here; a late one
+	// replaced by a version visible at once is visible at once.
+	c.Set(at("2026-01-05 10:40:00"))
+	other := trade("JY-OTHER-HOUR", "2026-01-05 09:10:00")
+	other.VisibleAt = at("2026-01-05 11:00:00")
+	again := trade("JY-AGAIN", "2026-01-05 10:20:00")
+	again.VisibleAt = at("2026-01-05 11:00:00")
+	if err := sim.PutTrades(other, again); err != nil {
+		t.Fatal(err)
+	}
+	if got := nosOf(openCall(t, srv, "trade_query.php", c.Now(), w, testSecret)); fmt.Sprint(got) != "[JY-LATE JY-ON-TIME]" {
+		t.Errorf("with JY-AGAIN hidden: %v", got)
+	}
+	again.VisibleAt = time.Time{}
+	if err := sim.PutTrades(again); err != nil {
+		t.Fatal(err)
+	}
+	if got := nosOf(openCall(t, srv, "trade_query.php", c.Now(), w, testSecret)); fmt.Sprint(got) != "[JY-LATE JY-ON-TIME JY-AGAIN]" {
+		t.Errorf("after JY-AGAIN was replaced by a visible version: %v", got)
+	}
+}
+
+// TestSimGenerateNumbersRunOn: a simulator's repeated Generate calls
+// never reuse a number, whatever the seeds.
+func TestSimGenerateNumbersRunOn(t *testing.T) {
+	sim := NewSim(simConfig(&clock{t: at("2026-01-06 00:00:00")}))
+	from := at("2026-01-05 10:00:00")
+	a, _ := sim.Generate(300, from, from.Add(time.Hour), 1)
+	b, _ := sim.Generate(300, from, from.Add(time.Hour), 1)
+	if n, s := sim.Len(); n != 600 || s != len(a.Stockins)+len(b.Stockins) {
+		t.Fatalf("the simulator holds %d trades and %d stock-ins after two calls, want 600 and %d", n, s, len(a.Stockins)+len(b.Stockins))
+	}
 }
 
 // TestSimTiesAndEdges: documents sharing a second page out exactly once

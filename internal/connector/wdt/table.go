@@ -39,6 +39,10 @@ type table struct {
 	// maxVisible is the latest visible time of any record: a query at or
 	// after it sees everything and takes the fast path.
 	maxVisible int64
+	// pending are the records put with a visible time (late documents),
+	// some perhaps replaced or visible by now: a query whose window holds
+	// none still hidden takes the fast path too.
+	pending []*record
 }
 
 func newTable() *table { return &table{byKey: map[string]*record{}} }
@@ -51,7 +55,33 @@ func (t *table) put(r *record) {
 	i, _ := slices.BinarySearchFunc(t.byMod, r, cmpRecord)
 	t.byMod = slices.Insert(t.byMod, i, r)
 	t.byKey[r.key] = r
+	t.note(r)
+}
+
+// note keeps track of a late record.
+func (t *table) note(r *record) {
+	if r.visible == 0 {
+		return
+	}
 	t.maxVisible = max(t.maxVisible, r.visible)
+	t.pending = append(t.pending, r)
+	if len(t.pending) > 64 && len(t.pending) > 2*len(t.byKey) {
+		t.pending = slices.DeleteFunc(t.pending, func(p *record) bool { return t.byKey[p.key] != p })
+	}
+}
+
+// hiddenIn reports whether a record modified in [from, to] is still
+// hidden at now.
+func (t *table) hiddenIn(from, to, now int64) bool {
+	if now >= t.maxVisible {
+		return false
+	}
+	for _, r := range t.pending {
+		if !r.visibleAt(now) && r.mod >= from && r.mod <= to && t.byKey[r.key] == r {
+			return true
+		}
+	}
+	return false
 }
 
 // putMany adds many records at once: one sort instead of an insertion
@@ -68,7 +98,7 @@ func (t *table) putMany(rs []*record) {
 			t.remove(old)
 		}
 		t.byKey[r.key] = r
-		t.maxVisible = max(t.maxVisible, r.visible)
+		t.note(r)
 	}
 	// A key repeated within rs keeps only its last version.
 	for _, r := range rs {
@@ -93,7 +123,7 @@ func (t *table) query(from, to int64, now int64, match func(*record) bool, pageN
 	lo, _ := slices.BinarySearchFunc(t.byMod, from, func(r *record, s int64) int { return cmpInt(r.mod, s) })
 	hi, _ := slices.BinarySearchFunc(t.byMod, to+1, func(r *record, s int64) int { return cmpInt(r.mod, s) })
 	skip := pageNo * size
-	if match == nil && now >= t.maxVisible {
+	if match == nil && !t.hiddenIn(from, to, now) {
 		total := hi - lo
 		start := min(lo+skip, hi)
 		end := min(start+size, hi)

@@ -461,6 +461,15 @@ systems:
 			t.Errorf("%q: %v; want an error naming %s", b.yaml, err, b.want)
 		}
 	}
+	schema, err := config.Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"appsecret"`, `"target_app_key"`, `"sign_method"`, `"stockin_page_size"`, `"retry_codes"`, `"method_prefix"`, `"sign_length"`} {
+		if !strings.Contains(string(schema), key) {
+			t.Errorf("the JSON Schema lacks %s", key)
+		}
+	}
 	k, ok := connector.Lookup(KindQimen)
 	if !ok || k.Pull == nil {
 		t.Fatal("wdt_qimen is not registered for pulls")

@@ -486,3 +486,28 @@ func TestGenerateShape(t *testing.T) {
 		}
 	}
 }
+
+// TestSimSignLengthBytes: a simulator counting bytes accepts W-2's byte
+// signature and refuses its character one, and the other way round.
+func TestSimSignLengthBytes(t *testing.T) {
+	c := &clock{t: time.Unix(1700000000, 0)}
+	w2 := map[string]string{"start_time": "2024-11-11 10:00:00", "end_time": "2024-11-11 10:59:59", "page_no": "0", "page_size": "100", "shop_no": "店铺A"}
+	for _, unit := range []SignLength{SignChars, SignBytes} {
+		cfg := simConfig(c)
+		cfg.SignLength = unit
+		srv := startSim(t, NewSim(cfg))
+		for _, sign := range []string{"76c6171f616adc64ec0fcbd219d183e8", "611b975dc7abe30646f9d37a7eb9634b"} {
+			p := map[string]string{"sign": sign}
+			for k, v := range w2 {
+				p[k] = v
+			}
+			want := "1102"
+			if (unit == SignChars) == (sign == "76c6171f616adc64ec0fcbd219d183e8") {
+				want = "0"
+			}
+			if got := codeOf(openCall(t, srv, "trade_query.php", c.Now(), p, "")); got != want {
+				t.Errorf("server counting %s, sign %s: code %s, want %s", unit, sign, got, want)
+			}
+		}
+	}
+}

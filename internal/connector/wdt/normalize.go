@@ -56,7 +56,7 @@ func (e *docError) Error() string {
 	return fmt.Sprintf("document %s: field %s = %q: %s", e.doc, e.field, e.value, e.msg)
 }
 
-// times reads 旺店通's local times. Its "no time" values
+// parseTime reads 旺店通's local times. Its "no time" values
 // ("0000-00-00 00:00:00", "1970-01-01 08:00:00", empty) are the zero time.
 func parseTime(doc, field, s string, loc *time.Location) (time.Time, error) {
 	if s == "" || strings.HasPrefix(s, "0000-00-00") {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"orderhub/internal/order"
 )
 
 // openCall signs params as a client of the openapi2 route would (adding
@@ -460,7 +462,7 @@ func TestGenerateShape(t *testing.T) {
 		if err != nil {
 			t.Fatalf("generated trade does not normalize: %v", err)
 		}
-		var lines = o.Items[0].Total * 0
+		var lines order.Money
 		for _, it := range o.Items {
 			lines += it.Total
 		}

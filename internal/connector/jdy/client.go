@@ -134,6 +134,14 @@ func New(opt Options) (*Client, error) {
 	if opt.HTTP == nil {
 		opt.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
+	// A copy of the hub's client whose transport also keeps Retry-After,
+	// which connector.Do does not return.
+	hc := *opt.HTTP
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = retryAfterTransport{next}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -155,7 +163,7 @@ func New(opt Options) (*Client, error) {
 	if opt.FindParam == "" {
 		opt.FindParam = "search"
 	}
-	return &Client{opt: opt, base: base, http: opt.HTTP, now: opt.Now, log: opt.Log, codes: opt.Codes.withDefaults()}, nil
+	return &Client{opt: opt, base: base, http: &hc, now: opt.Now, log: opt.Log, codes: opt.Codes.withDefaults()}, nil
 }
 
 // --- the app-token ---------------------------------------------------------
@@ -216,6 +224,7 @@ func (c *Client) fetchToken(ctx context.Context) (token, error) {
 		return token{}, err
 	}
 	fetched := c.now()
+	req, retryAfter := withRetryAfter(req)
 	status, body, err := connector.Do(c.http, c.opt.System, opToken, req)
 	if err != nil {
 		// Whatever happened to the token call, no bill was sent.
@@ -227,6 +236,7 @@ func (c *Client) fetchToken(ctx context.Context) (token, error) {
 	}
 	env, cerr := c.answer(opToken, status, body, false)
 	if cerr != nil {
+		cerr.RetryAfter = parseRetryAfter(*retryAfter, c.now())
 		return token{}, cerr
 	}
 	if code := env.code(); code != "0" {
@@ -327,6 +337,7 @@ func (c *Client) business(ctx context.Context, op, method, path string, q url.Va
 		}
 		req.Header[HeaderAppToken] = []string{t.value}
 		req.Header[HeaderRouterAddr] = []string{t.domain}
+		req, retryAfter := withRetryAfter(req)
 		status, raw, err := connector.Do(c.http, c.opt.System, op, req)
 		if err != nil {
 			if !write {
@@ -338,6 +349,7 @@ func (c *Client) business(ctx context.Context, op, method, path string, q url.Va
 		}
 		env, cerr := c.answer(op, status, raw, write)
 		if cerr != nil {
+			cerr.RetryAfter = parseRetryAfter(*retryAfter, c.now())
 			return nil, nil, cerr
 		}
 		code := env.code()
@@ -457,6 +469,42 @@ func containsAny(s string, parts []string) bool {
 		}
 	}
 	return false
+}
+
+// retryAfterKey holds, in a request's context, where the transport puts
+// the answer's Retry-After.
+type retryAfterKey struct{}
+
+type retryAfterTransport struct{ next http.RoundTripper }
+
+func (t retryAfterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if resp != nil {
+		if slot, ok := r.Context().Value(retryAfterKey{}).(*string); ok {
+			*slot = resp.Header.Get("Retry-After")
+		}
+	}
+	return resp, err
+}
+
+func withRetryAfter(req *http.Request) (*http.Request, *string) {
+	slot := new(string)
+	return req.WithContext(context.WithValue(req.Context(), retryAfterKey{}, slot)), slot
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when
+// absent or unreadable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // --- writing ---------------------------------------------------------------
@@ -581,6 +629,9 @@ func (c *Client) saveBody(b connector.Bill) ([]byte, *connector.CallError) {
 // refPattern finds the reference a message names: 客户[SHOP-A], 第2行商品[SKU-1].
 var refPattern = regexp.MustCompile(`(?:第(\d+)行)?\s*(客户|商品|物料|仓库|单位|单据)[^\[\]【】]{0,8}[\[【]([^\]】]*)[\]】]`)
 
+// fieldPattern finds a field a message names: 第1行数量 qty 须大于 0.
+var fieldPattern = regexp.MustCompile(`(?:第(\d+)行)?[^a-z_]*\b(qty|taxprice|price|is_free|unit_id|material_entity|customerid_id|customerid_number|materialid_id|materialid_number|stockid_id|stockid_number|billno)\b`)
+
 // refusal turns a business refusal into a Permanent error with the field
 // it is about and a hint in Chinese.
 func (c *Client) refusal(code, msg string, body map[string]any) *connector.CallError {
@@ -588,8 +639,16 @@ func (c *Client) refusal(code, msg string, body map[string]any) *connector.CallE
 		Hint: "金蝶云星辰拒绝了该销售订单：按上面的原因修改源单据、lookup 表或映射后重试"}
 	m := refPattern.FindStringSubmatch(msg)
 	if m == nil {
-		if strings.Contains(msg, "billdate") || strings.Contains(msg, "日期") {
+		f := fieldPattern.FindStringSubmatch(msg)
+		switch {
+		case strings.Contains(msg, "billdate") || strings.Contains(msg, "单据日期"):
 			ce.Field, ce.Hint = "billdate", "单据日期缺失或格式不对：映射中的 billdate 须为 yyyy-MM-dd"
+		case f != nil:
+			ce.Field = f[2]
+			if n, err := strconv.Atoi(f[1]); err == nil && n > 0 {
+				ce.Field = fmt.Sprintf("material_entity[%d].%s", n-1, f[2])
+			}
+			ce.Hint = fmt.Sprintf("字段 %s 的值不被金蝶云星辰接受：按上面的原因修改映射或源单据后重试", ce.Field)
 		}
 		return ce
 	}

@@ -41,6 +41,8 @@ type simPair struct {
 	srv    *httptest.Server
 	client *Client
 	clock  *testClock
+	nonce  int64  // last nonce of a hand-built call
+	tok    string // app-token of hand-built calls
 }
 
 func newSimPair(t *testing.T, cfg SimConfig, tweak ...func(*Options)) *simPair {

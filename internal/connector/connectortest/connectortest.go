@@ -313,4 +313,3 @@ func CheckClasses(t *testing.T, cases []ClassCase) {
 		})
 	}
 }
-

@@ -364,9 +364,15 @@ func (c *Client) business(ctx context.Context, op, method, path string, q url.Va
 				c.dropToken(t.value)
 				continue
 			}
-			ce := &connector.CallError{Class: connector.Permanent, System: c.opt.System, Op: op, Code: code, Message: msg,
-				Hint: "新获取的 app-token 仍被拒绝：检查 app_key 与 uid 的授权是否仍有效（在金蝶云星辰开放平台查看应用授权）"}
+			// The gateway checks the token before the service sees the
+			// call, so nothing was written. A fresh token refused again
+			// is most often another node or call renewing it in between:
+			// retry later. If it never passes, the exception the retries
+			// end in says what to check.
+			ce := &connector.CallError{Class: connector.Retry, System: c.opt.System, Op: op, Code: code, Message: msg,
+				Hint: "新获取的 app-token 仍被拒绝：若持续出现，检查 app_key 与 uid 的授权是否仍有效（在金蝶云星辰开放平台查看应用授权）"}
 			if authKey {
+				ce.Class = connector.Permanent
 				ce.Hint = "授权密钥校验失败：app_secret 可能已轮换，请在金蝶云星辰开放平台重新获取授权的 app_secret 并更新配置后重试"
 			}
 			return nil, nil, ce

@@ -52,6 +52,9 @@ type SimConfig struct {
 	// (success/message/errorCode, data.successPkIds) instead of the
 	// gateway's errcode/description/data.
 	LegacyAnswers bool
+	// DropBodies keeps only the resolved bill, not the body as sent, to
+	// hold long benchmark runs in less memory.
+	DropBodies bool
 }
 
 // Customer, Material (with its units) and Stock are the master data a

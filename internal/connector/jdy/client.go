@@ -230,7 +230,7 @@ func (c *Client) fetchToken(ctx context.Context) (token, error) {
 		// Whatever happened to the token call, no bill was sent.
 		ce, _ := connector.AsCallError(err)
 		if ce != nil && ce.Class == connector.Unknown {
-			ce.Class = connector.Retry
+			ce.Class, ce.Hint = connector.Retry, "获取 app-token 时连接中断（单据尚未发送），稍后自动重试"
 		}
 		return token{}, err
 	}

@@ -109,6 +109,7 @@ func TestAnswersToClasses(t *testing.T) {
 		{"token call: no domain", &canned{tokenStatus: 200, tokenBody: `{"errcode":0,"data":{"app-token":"t"}}`}, write, connector.Permanent},
 		{"unknown customer", &canned{status: 200, body: `{"errcode":2000001003,"description":"客户编码[SHOP-X]不存在"}`}, write, connector.Permanent},
 		{"unknown material, legacy shape", &canned{status: 200, body: `{"success":false,"message":"第1行商品编码[SKU-X]不存在","errorCode":"2000001003","data":{"success":false,"errorInfo":[{"id":"","msg":"第1行商品编码[SKU-X]不存在"}]}}`}, write, connector.Permanent},
+		{"zero errcode around success false", &canned{status: 200, body: `{"errcode":0,"success":false,"errorCode":"2000001003","message":"客户编码[SHOP-X]不存在"}`}, write, connector.Permanent},
 		{"zero errcode with data.success false", &canned{status: 200, body: `{"errcode":0,"description":"success","data":{"success":false,"errorInfo":[{"msg":"第1行仓库编码[WH-X]不存在"}]}}`}, write, connector.Permanent},
 		{"not JSON", &canned{status: 200, body: `<html>login</html>`}, write, connector.Permanent},
 		{"HTML 404", &canned{status: 404, body: `<html>not found</html>`}, write, connector.Permanent},
@@ -358,5 +359,38 @@ func TestFindMatchesTheNumberExactly(t *testing.T) {
 	}
 	if _, found, err := p.client.Find(ctx, APISalOrderSave, "JY-"); err != nil || found {
 		t.Errorf("Find of a prefix = %v, %v; want not found", found, err)
+	}
+}
+
+// Credentials and clocks the gateway refuses, against the simulator: each
+// is Permanent with a hint that names what to fix.
+func TestSimRefusesBadCredentials(t *testing.T) {
+	cases := []struct {
+		name    string
+		tweak   func(*Options)
+		hintHas string
+	}{
+		{"wrong client_secret", func(o *Options) { o.ClientSecret = "wrong" }, "client_secret"},
+		{"wrong client_id", func(o *Options) { o.ClientID = "wrong" }, "client_id"},
+		{"wrong app_key", func(o *Options) { o.AppKey = "wrong" }, "app_key"},
+		{"rotated app_secret", func(o *Options) { o.AppSecret = "rotated" }, "app_secret"},
+		{"clock 10 minutes slow", func(o *Options) {
+			now := o.Now
+			o.Now = func() time.Time { return now().Add(-10 * time.Minute) }
+		}, "时钟"},
+		{"router address overridden wrongly", func(o *Options) { o.Domain = "https://tf9.jdy.com" }, "domain"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newSimPair(t, SimConfig{}, tc.tweak)
+			_, err := writeOnce(p.client)
+			ce, ok := connector.AsCallError(err)
+			if !ok || ce.Class != connector.Permanent || !strings.Contains(ce.Hint, tc.hintHas) || ce.Message == "" || ce.Code == "" {
+				t.Fatalf("error %v (hint %q); want permanent with the server's code and message and a hint naming %s", err, ce.Hint, tc.hintHas)
+			}
+			if p.sim.Len() != 0 {
+				t.Fatal("a refused call stored a bill")
+			}
+		})
 	}
 }

@@ -69,12 +69,14 @@ func (s *Sim) save(w http.ResponseWriter, r *http.Request, now time.Time, lose b
 		code, msg = s.commit(bill, string(o.ID), now)
 	}
 	s.mu.Unlock()
-	if code != 0 {
-		s.saveErr(w, code, msg)
+	if lose {
+		// Whatever the service did (stored the bill or refused it), the
+		// answer never arrives.
+		simfault.DropAnswer(w)
 		return
 	}
-	if lose {
-		simfault.DropAnswer(w)
+	if code != 0 {
+		s.saveErr(w, code, msg)
 		return
 	}
 	if s.cfg.LegacyAnswers {

@@ -76,6 +76,12 @@ type envelope struct {
 // code is the answer's error code as text, "0" for success.
 func (e *envelope) code() string {
 	switch {
+	case e.Errcode != nil && *e.Errcode == "0" && e.Success != nil && !*e.Success:
+		// errcode 0 from the gateway around a refusal from the service.
+		if e.ErrorCode != "" && e.ErrorCode != "0" {
+			return string(e.ErrorCode)
+		}
+		return "-1"
 	case e.Errcode != nil && *e.Errcode != "":
 		return string(*e.Errcode)
 	case e.Success != nil && *e.Success:

@@ -2,6 +2,7 @@ package jdy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/connectortest"
+	"orderhub/internal/connector/simfault"
 )
 
 // canned is a gateway that issues tokens and answers every business call
@@ -392,5 +394,49 @@ func TestSimRefusesBadCredentials(t *testing.T) {
 				t.Fatal("a refused call stored a bill")
 			}
 		})
+	}
+}
+
+// The list search is fuzzy and pages hold 100 rows: an exact match on the
+// second page is still found.
+func TestFindPagesThroughFuzzyMatches(t *testing.T) {
+	p := newSimPair(t, SimConfig{AccountPerMinute: -1})
+	ctx := context.Background()
+	for i := range 120 {
+		if r, err := writeBill(p.client, fmt.Sprintf("JY-Q-1-%03d", i)); err != nil || r.Err != nil {
+			t.Fatal(err, r.Err)
+		}
+	}
+	last, err := writeBill(p.client, "JY-Q-1")
+	if err != nil || last.Err != nil {
+		t.Fatal(err, last.Err)
+	}
+	id, found, err := p.client.Find(ctx, APISalOrderSave, "JY-Q-1")
+	if err != nil || !found || id != last.ID {
+		t.Fatalf("Find(JY-Q-1) = %q, %v, %v; want %q from page 2", id, found, err, last.ID)
+	}
+}
+
+func writeBill(c *Client, no string) (connector.WriteResult, error) {
+	res, err := c.Write(context.Background(), APISalOrderSave, []connector.Bill{goodBill(no)})
+	if err != nil {
+		return connector.WriteResult{}, err
+	}
+	return res[0], nil
+}
+
+func TestGateway519(t *testing.T) {
+	p := newSimPair(t, SimConfig{Gateway519: true})
+	if _, _, err := p.client.Find(context.Background(), APISalOrderSave, "JY-WARM"); err != nil {
+		t.Fatal(err)
+	}
+	p.sim.Faults().Inject(simfault.Fault{Kind: simfault.ServerError, Count: 2})
+	_, err := writeOnce(p.client)
+	if ce, ok := connector.AsCallError(err); !ok || ce.Class != connector.Unknown || ce.Code != "HTTP 519" || ce.Message != "网关处理异常，请稍后重试" {
+		t.Fatalf("519 on a write: %v; want unknown_outcome with the gateway's text", err)
+	}
+	_, _, err = p.client.Find(context.Background(), APISalOrderSave, "JY1")
+	if connector.ClassOf(err) != connector.Retry {
+		t.Fatalf("519 on a read: %v; want retry", err)
 	}
 }

@@ -1,11 +1,3 @@
-// Package jdy connects 金蝶云星辰 (JDY) through the Kingdee API gateway
-// (api.kingdee.com): every call signed with the developer app's
-// client_secret (X-Api-Signature), an app-token fetched with the account's
-// app_key/app_secret and kept until shortly before it expires, and
-// business calls routed by X-GW-Router-Addr to the account's data centre.
-// Flows write sales orders with sal_order_save (one bill a call; a bill
-// with an id is modified) and find them again by number through the V2
-// list. Sim is a strict local stand-in for the gateway and the service.
 package jdy
 
 import (

@@ -52,6 +52,9 @@ type SimConfig struct {
 	// (success/message/errorCode, data.successPkIds) instead of the
 	// gateway's errcode/description/data.
 	LegacyAnswers bool
+	// Gateway519 makes the ServerError fault answer as the gateway does
+	// for its own failures, HTTP 519 {code, description_cn}, instead of 502.
+	Gateway519 bool
 	// DropBodies keeps only the resolved bill, not the body as sent, to
 	// hold long benchmark runs in less memory.
 	DropBodies bool
@@ -260,6 +263,12 @@ func (s *Sim) ExpireTokens() {
 
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	set := s.faults.Draw(r)
+	if s.cfg.Gateway519 && set.Has(simfault.ServerError) {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(519)
+		io.WriteString(w, `{"code":519,"description_cn":"网关处理异常，请稍后重试"}`)
+		return
+	}
 	if set.Before(w, r) {
 		return
 	}

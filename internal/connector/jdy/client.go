@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -293,17 +294,11 @@ func (c *Client) newRequest(ctx context.Context, method, path string, q url.Valu
 	u.Path = c.base.Path + path
 	u.RawPath = ""
 	u.RawQuery = EncodeQuery(q)
-	var rd *bytes.Reader
+	var rd io.Reader // a nil *bytes.Reader would be a non-nil body
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	var req *http.Request
-	var err error
-	if rd != nil {
-		req, err = http.NewRequestWithContext(ctx, method, u.String(), rd)
-	} else {
-		req, err = http.NewRequestWithContext(ctx, method, u.String(), nil)
-	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("jdy: building %s %s: %w", method, path, err)
 	}

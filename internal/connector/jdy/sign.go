@@ -11,7 +11,7 @@ import (
 )
 
 // The Kingdee API gateway signs every call, the token call included, with
-// the developer app's client_secret (erp.md 3.2). Client and simulator both
+// the developer app's client_secret. Client and simulator both
 // use these functions; the published vectors J-1, J-2 and J-3 pin them in
 // sign_test.go, so a mistake cannot hide by being the same on both sides.
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The vectors of erp.md section 7: J-1 and J-2 are Kingdee's own published
+// The signature vectors J-1, J-2, J-3: J-1 and J-2 are Kingdee's own published
 // examples, J-3 a POST without a query computed with python3.
 func TestSignatureVectors(t *testing.T) {
 	t.Run("J-1 app_signature", func(t *testing.T) {

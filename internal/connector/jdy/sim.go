@@ -101,7 +101,7 @@ type SimLine struct {
 // Sim is a strict local 金蝶云星辰 behind the Kingdee API gateway: the
 // token endpoint, sal_order_save and the V2 sales-order list, with the
 // gateway's header, signature, timestamp, nonce, token and router checks
-// and its throttles (erp.md 5.4). It is an http.Handler.
+// and its throttles. It is an http.Handler.
 type Sim struct {
 	cfg    SimConfig
 	faults simfault.Injector

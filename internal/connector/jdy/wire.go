@@ -13,7 +13,7 @@ const (
 	PathSalOrderList = "/jdy/v2/scm/sal_order"
 )
 
-// Error codes. 0, 1030002006 and 2000002000 are documented (erp.md 3.4);
+// Error codes. 0, 1030002006 and 2000002000 are documented by Kingdee;
 // the gateway's and the sales-order service's other codes are not
 // published, so these are the simulator's, and every one the client acts on
 // is configurable in Codes [U].

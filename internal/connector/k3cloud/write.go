@@ -296,7 +296,7 @@ func hint(b connector.Bill, packet map[string]any, e ErrorItem) string {
 	}
 	msg := e.Message
 	switch {
-	case strings.Contains(msg, "审核"):
+	case strings.Contains(msg, "已经审核") || strings.Contains(msg, "已审核"):
 		return fmt.Sprintf("单据 %s 在金蝶中已审核，不能再保存修改：如需更新，先在金蝶中反审核该单据后重试；不需要更新就跳过此项", b.No)
 	case strings.Contains(msg, "元数据中标识为"):
 		return fmt.Sprintf("金蝶的该表单没有字段 %s：从映射中去掉它，或改为表单模板里的字段标识，然后重试", field)

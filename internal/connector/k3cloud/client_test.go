@@ -264,7 +264,9 @@ func TestOtherAuthModes(t *testing.T) {
 	}{
 		{"app secret", func(c *Config) { c.Password, c.AppID, c.AppSecret = "", testAppID, testAppSecret }, true},
 		{"app secret wrong", func(c *Config) { c.Password, c.AppID, c.AppSecret = "", testAppID, "bad" }, false},
-		{"signed seconds", func(c *Config) { c.Auth, c.AppID, c.AppSecret, c.Now = AuthSigned, testAppID, testAppSecret, func() time.Time { return now } }, true},
+		{"signed seconds", func(c *Config) {
+			c.Auth, c.AppID, c.AppSecret, c.Now = AuthSigned, testAppID, testAppSecret, func() time.Time { return now }
+		}, true},
 		{"signed millis", func(c *Config) {
 			c.Auth, c.AppID, c.AppSecret, c.TimestampMillis, c.Now = AuthSigned, testAppID, testAppSecret, true, func() time.Time { return now }
 		}, true},

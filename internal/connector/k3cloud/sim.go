@@ -380,21 +380,23 @@ func decodeJSON(b []byte, v any) error {
 // {"parameters":[…]} and the .NET envelope whose "parameters" is a JSON
 // string of the array. Keys match regardless of case.
 func parseBody(raw []byte) (*body, error) {
-	var top map[string]json.RawMessage
-	if err := decodeJSON(raw, &top); err != nil {
+	// encoding/json matches struct fields regardless of case, as the
+	// server does; the top level of every shape decodes into this.
+	var top struct {
+		FormID     json.RawMessage `json:"formid"`
+		Data       json.RawMessage `json:"data"`
+		Parameters json.RawMessage `json:"parameters"`
+	}
+	if err := json.Unmarshal(raw, &top); err != nil {
 		return nil, fmt.Errorf("the body is not a JSON object: %v", err)
 	}
 	b := &body{}
-	var params, data, formID json.RawMessage
-	for k, v := range top {
-		switch strings.ToLower(k) {
-		case "parameters":
-			params = v
-		case "data":
-			data = v
-		case "formid":
-			formID = v
-		}
+	params, data, formID := top.Parameters, top.Data, top.FormID
+	if bytes.Equal(params, []byte("null")) {
+		params = nil
+	}
+	if bytes.Equal(data, []byte("null")) {
+		data = nil
 	}
 	switch {
 	case params != nil:

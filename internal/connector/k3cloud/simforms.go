@@ -305,7 +305,7 @@ func (v *validator) value(f *fieldSpec, val any, where string) {
 		}
 		for i, r := range list {
 			row, ok := r.(map[string]any)
-			at := fmt.Sprintf("第%d行分录，", i+1)
+			at := "第" + strconv.Itoa(i+1) + "行分录，"
 			if !ok {
 				v.add(MsgParameter, f.key, "%s分录应为对象", at)
 				continue

@@ -68,6 +68,9 @@ type Sim struct {
 	nextID  int64
 	autoNo  int64
 
+	signedOnce sync.Once
+	signedSID  string
+
 	logins atomic.Int64
 	calls  sync.Map // service → *atomic.Int64
 }
@@ -88,7 +91,7 @@ type simBill struct {
 type SimBill struct {
 	ID     int64
 	Number string
-	// Status is FDocumentStatus: A 创建, B 审核中, C 已审核.
+	// Status is FDocumentStatus: A 创建, B 审核中, C 已审核, D 重新审核.
 	Status string
 	// Model is the packet as saved (after modifies, the merged packet). Do
 	// not change it.
@@ -286,6 +289,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handle = s.save
 	case ServiceView:
 		handle = s.view
+	case ServiceSubmit, ServiceAudit, ServiceUnAudit:
+		handle = s.audit
 	case ServiceExecuteBillQuery:
 		handle = s.query
 	default:
@@ -562,7 +567,17 @@ func (s *Sim) newSession() string {
 // third-party headers.
 func (s *Sim) authorised(w http.ResponseWriter, r *http.Request) bool {
 	if r.Header.Get("X-Kd-Appkey") != "" || r.Header.Get("X-Api-ClientID") != "" {
-		return s.signed(r)
+		if !s.signed(r) {
+			return false
+		}
+		// A signed call is a live session; the server hands out its cookie,
+		// one per authorised identity.
+		s.signedOnce.Do(func() { s.signedSID = s.newSession() })
+		s.sessMu.Lock()
+		s.sessions[s.signedSID] = s.cfg.Now()
+		s.sessMu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.signedSID, Path: "/"})
+		return true
 	}
 	id := r.Header.Get(SessionCookie)
 	if c, err := r.Cookie(SessionCookie); err == nil {

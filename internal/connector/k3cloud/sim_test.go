@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/simfault"
@@ -371,4 +372,93 @@ func TestSimFaults(t *testing.T) {
 			t.Fatalf("count %d, want 2", n)
 		}
 	})
+}
+
+// A bill moves A → Submit → B → Audit → C → UnAudit → D; saves are
+// refused while it is in review or audited and taken again after UnAudit,
+// which is what a person does to let a changed source document through.
+func TestSimLifecycle(t *testing.T) {
+	s := newSite(t, SimConfig{})
+	sid := s.login(t)
+	c := s.client(t, nil)
+	ctx := t.Context()
+	first, err := c.Write(ctx, FormReturnStock, []connector.Bill{returnBill(t, "RK-LC-1", "SKU-RED-M")})
+	if err != nil || first[0].Err != nil {
+		t.Fatal(err, first)
+	}
+	update := func() *connector.CallError {
+		b := returnBill(t, "RK-LC-1", "G001")
+		b.ID = first[0].ID
+		res, err := c.Write(ctx, FormReturnStock, []connector.Bill{b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0].Err
+	}
+	op := func(service, data string) *ResponseStatus {
+		return status(t, sendOK(t, s, service, `{"formid":"SAL_RETURNSTOCK","data":`+data+`}`, sid))
+	}
+	steps := []struct {
+		name, service, data string
+		ok                  bool
+		msg, status         string
+	}{
+		{"audit before submit", ServiceAudit, `{"Numbers":["RK-LC-1"]}`, false, "单据未提交", "A"},
+		{"submit", ServiceSubmit, `{"Numbers":["RK-LC-1"]}`, true, "", "B"},
+		{"submit twice", ServiceSubmit, `{"Numbers":["RK-LC-1"]}`, false, "单据已经提交", "B"},
+		{"audit by id", ServiceAudit, `{"Ids":"` + first[0].ID + `"}`, true, "", "C"},
+		{"audit twice", ServiceAudit, `{"Numbers":["RK-LC-1"]}`, false, "单据已经审核", "C"},
+		{"unknown number", ServiceAudit, `{"Numbers":["RK-NONE"]}`, false, "不存在", "C"},
+		{"unaudit", ServiceUnAudit, `{"Numbers":["RK-LC-1"]}`, true, "", "D"},
+	}
+	for _, st := range steps {
+		got := op(st.service, st.data)
+		if got.IsSuccess != st.ok || !st.ok && (len(got.Errors) == 0 || !strings.Contains(got.Errors[0].Message, st.msg) || got.MsgCode == 0) {
+			t.Fatalf("%s: %+v", st.name, got)
+		}
+		if b, _ := s.sim.Bill(FormReturnStock, "RK-LC-1"); b.Status != st.status {
+			t.Fatalf("%s: status %s, want %s", st.name, b.Status, st.status)
+		}
+		switch st.status {
+		case "B", "C":
+			if ce := update(); ce == nil || ce.Class != connector.Permanent || ce.Hint == "" {
+				t.Fatalf("%s: a save of a bill in status %s was taken: %+v", st.name, st.status, ce)
+			}
+		}
+	}
+	if ce := update(); ce != nil {
+		t.Fatalf("save after UnAudit: %+v", ce)
+	}
+	if b, _ := s.sim.Bill(FormReturnStock, "RK-LC-1"); b.Status != "A" || material(b) != "G001" {
+		t.Fatalf("after the save: status %s material %s", b.Status, material(b))
+	}
+}
+
+func TestSimSignedCallGetsACookie(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	s := newSite(t, SimConfig{Now: func() time.Time { return now }})
+	c := s.client(t, func(c *Config) {
+		c.Auth, c.AppID, c.AppSecret, c.Now = AuthSigned, testAppID, testAppSecret, func() time.Time { return now }
+	})
+	req, _ := http.NewRequest(http.MethodPost, s.srv.URL+"/k3cloud/"+ServiceExecuteBillQuery+ServiceSuffix,
+		strings.NewReader(`{"data":{"FormId":"SAL_RETURNSTOCK","FieldKeys":"FID"}}`))
+	c.sign(req)
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var sid string
+	for _, ck := range resp.Cookies() {
+		if ck.Name == SessionCookie {
+			sid = ck.Value
+		}
+	}
+	if sid == "" {
+		t.Fatal("a signed call got no session cookie")
+	}
+	// The cookie alone is a live session afterwards.
+	if st := status(t, sendOK(t, s, ServiceBatchSave, `{"formid":"SAL_RETURNSTOCK","data":{"Model":[`+sampleJSON(t, nil)+`]}}`, sid)); !st.IsSuccess {
+		t.Fatalf("%+v", st)
+	}
 }

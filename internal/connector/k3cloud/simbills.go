@@ -157,8 +157,11 @@ func (s *Sim) store(form *formSpec, fs *formStore, p map[string]any, fid int64, 
 		if old == nil {
 			return 0, "", []problem{{MsgNoData, "FID", fmt.Sprintf("单据内码为%d的%s不存在或已被删除", fid, form.name)}}
 		}
-		if old.status == "C" {
+		switch old.status {
+		case "C":
 			return 0, "", []problem{{MsgValidation, "", fmt.Sprintf("单据编号为“%s”的%s，单据已经审核，不能修改！", old.no, form.name)}}
+		case "B":
+			return 0, "", []problem{{MsgValidation, "", fmt.Sprintf("单据编号为“%s”的%s，单据正在审核中，不能修改！", old.no, form.name)}}
 		}
 		if no != "" && no != old.no && len(fs.byNo[no]) > 0 && !s.cfg.AllowDuplicateNumbers {
 			return 0, "", []problem{dupProblem(no)}
@@ -197,6 +200,8 @@ func (s *Sim) store(form *formSpec, fs *formStore, p map[string]any, fid int64, 
 		old.no, old.model = no, merged
 		if audit {
 			old.status = "C"
+		} else if old.status == "D" {
+			old.status = "A"
 		}
 		return fid, no, nil
 	}
@@ -458,4 +463,101 @@ func cond(field, op string, vals []string) (filter, error) {
 		return filter{id: id}, nil
 	}
 	return filter{}, fmt.Errorf("模拟器只支持按 FBillNo 或 FID 过滤，收到 %s", field)
+}
+
+// audit answers Submit, Audit and UnAudit by Numbers (an array) or Ids
+// (a comma-separated string; Ids win), moving bills along their life:
+// A 创建 → Submit → B 审核中 → Audit → C 已审核 → UnAudit → D 重新审核,
+// which Submit takes on again. A step from the wrong status is MsgCode 11
+// (auditing twice: "单据已经审核"); an unknown bill is MsgCode 10. Results
+// are by DIndex, as for saves.
+func (s *Sim) audit(w http.ResponseWriter, r *http.Request, b *body, set simfault.Set) {
+	service := ServiceAudit
+	switch {
+	case strings.HasSuffix(r.URL.Path, ".UnAudit"+ServiceSuffix):
+		service = ServiceUnAudit
+	case strings.HasSuffix(r.URL.Path, ".Submit"+ServiceSuffix):
+		service = ServiceSubmit
+	}
+	formID, data, err := b.business()
+	if err != nil {
+		s.fail(w, service, MsgParameter, "", err.Error())
+		return
+	}
+	form := forms[formID]
+	if form == nil {
+		s.fail(w, service, MsgOK, "", msgNoForm)
+		return
+	}
+	var ids []int64
+	var nos []string
+	if v, _ := stringCI(data, "Ids"); strings.TrimSpace(v) != "" {
+		for _, part := range strings.Split(v, ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
+			if err != nil {
+				s.fail(w, service, MsgParameter, "Ids", "Ids 应为逗号分隔的单据内码，收到 "+v)
+				return
+			}
+			ids = append(ids, id)
+		}
+	} else if v, ok := getCI(data, "Numbers"); ok {
+		list, ok := v.([]any)
+		if !ok {
+			s.fail(w, service, MsgParameter, "Numbers", "Numbers 应为数组")
+			return
+		}
+		for _, x := range list {
+			no, _ := text2(x)
+			nos = append(nos, no)
+		}
+	}
+	if len(ids) == 0 && len(nos) == 0 {
+		s.fail(w, service, MsgParameter, "", "Numbers 与 Ids 不能同时为空")
+		return
+	}
+	st := &ResponseStatus{IsSuccess: true, Errors: []ErrorItem{}, SuccessEntitys: []SuccessEntity{}, SuccessMessages: []any{}}
+	refuse := func(i, code int, msg string) {
+		st.Errors = append(st.Errors, ErrorItem{Message: msg, DIndex: i})
+		if st.IsSuccess {
+			st.IsSuccess, st.ErrorCode, st.MsgCode = false, 500, code
+		}
+	}
+	s.billsMu.Lock()
+	fs := s.bills[formID]
+	n := max(len(ids), len(nos))
+	for i := range n {
+		var bill *simBill
+		what := ""
+		if ids != nil {
+			bill, what = fs.byID[ids[i]], strconv.FormatInt(ids[i], 10)
+		} else if list := fs.byNo[nos[i]]; len(list) > 0 {
+			bill, what = list[0], nos[i]
+		} else {
+			what = nos[i]
+		}
+		if bill == nil {
+			refuse(i, MsgNoData, fmt.Sprintf("单据“%s”不存在或已被删除", what))
+			continue
+		}
+		head := fmt.Sprintf("单据编号为“%s”的%s，", bill.no, form.name)
+		switch {
+		case bill.status == "C" && service != ServiceUnAudit:
+			refuse(i, MsgValidation, head+"单据已经审核！")
+		case service == ServiceSubmit && bill.status == "B":
+			refuse(i, MsgValidation, head+"单据已经提交！")
+		case service == ServiceAudit && bill.status != "B":
+			refuse(i, MsgValidation, head+"单据未提交，不能审核！")
+		case service == ServiceUnAudit && bill.status != "C":
+			refuse(i, MsgValidation, head+"单据未审核，不能反审核！")
+		default:
+			bill.status = map[string]string{ServiceSubmit: "B", ServiceAudit: "C", ServiceUnAudit: "D"}[service]
+			st.SuccessEntitys = append(st.SuccessEntitys, SuccessEntity{ID: FlexString(strconv.FormatInt(bill.id, 10)), Number: bill.no, DIndex: i})
+		}
+	}
+	s.billsMu.Unlock()
+	if set.Has(simfault.LoseAnswer) {
+		simfault.DropAnswer(w)
+		return
+	}
+	writeJSON(w, map[string]any{"Result": map[string]any{"ResponseStatus": st}})
 }

@@ -16,7 +16,9 @@ const (
 	ServiceBatchSave        = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.BatchSave"
 	ServiceView             = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.View"
 	ServiceExecuteBillQuery = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery"
+	ServiceSubmit           = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.Submit"
 	ServiceAudit            = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.Audit"
+	ServiceUnAudit          = "Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.UnAudit"
 )
 
 // ServiceSuffix ends every service path.

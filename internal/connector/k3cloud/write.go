@@ -114,6 +114,9 @@ func (c *Client) wholeCall(op string, st *ResponseStatus) *connector.CallError {
 	if st.IsSuccess || len(st.SuccessEntitys) > 0 {
 		return nil
 	}
+	if len(st.Errors) > 0 && st.Errors[0].Message == msgNoForm {
+		return statusError(c.cfg.System, op, st, connector.Permanent, "金蝶没有这个业务对象（FormId）：该账套可能未启用销售管理模块，或表单标识不同")
+	}
 	switch st.MsgCode {
 	case MsgNoPermission:
 		return statusError(c.cfg.System, op, st, connector.Permanent, "金蝶用户没有该单据的权限：在金蝶中给 username 对应用户授予销售退货单/销售订单的新增、保存权限")
@@ -296,6 +299,8 @@ func hint(b connector.Bill, packet map[string]any, e ErrorItem) string {
 	}
 	msg := e.Message
 	switch {
+	case strings.Contains(msg, "审核中"):
+		return fmt.Sprintf("单据 %s 在金蝶中已提交、正在审核，不能保存修改：在金蝶中撤销提交（或审核后再反审核）后重试；不需要更新就跳过此项", b.No)
 	case strings.Contains(msg, "已经审核") || strings.Contains(msg, "已审核"):
 		return fmt.Sprintf("单据 %s 在金蝶中已审核，不能再保存修改：如需更新，先在金蝶中反审核该单据后重试；不需要更新就跳过此项", b.No)
 	case strings.Contains(msg, "元数据中标识为"):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -133,6 +134,32 @@ func TestSampleFromSeed003IsAccepted(t *testing.T) {
 	b, ok := s.sim.Bill(FormReturnStock, "RK2411110001")
 	if !ok || b.Status != "A" || res[0].ID == "" {
 		t.Fatalf("stored %+v %v; result %+v", b, ok, res[0])
+	}
+}
+
+// The smallest packet the package doc promises the simulator takes.
+func TestMinimalPacketIsAccepted(t *testing.T) {
+	s := newSite(t, SimConfig{})
+	c := s.client(t, nil)
+	body := map[string]any{
+		"FBillTypeID": map[string]any{"FNUMBER": "XSTHD01_SYS"},
+		"FDate":       "2024-11-12",
+		"FSaleOrgId":  map[string]any{"FNumber": "100"}, "FStockOrgId": map[string]any{"FNumber": "100"},
+		"FRetcustId": map[string]any{"FNumber": "SHOP-A"},
+		"FEntity": []any{map[string]any{"FMaterialId": map[string]any{"FNumber": "SKU-RED-M"}, "FRealQty": "1",
+			"FStockId": map[string]any{"FNumber": "WH-1"}}},
+	}
+	res, err := c.Write(context.Background(), FormReturnStock, []connector.Bill{{No: "RK-MIN-1", Body: body}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
+	for _, drop := range []string{"FBillTypeID", "FDate", "FSaleOrgId", "FStockOrgId", "FRetcustId", "FEntity"} {
+		b := maps.Clone(body)
+		delete(b, drop)
+		res, err := c.Write(context.Background(), FormReturnStock, []connector.Bill{{No: "RK-MIN-" + drop, Body: b}})
+		if err != nil || res[0].Err == nil || res[0].Err.Field != drop {
+			t.Fatalf("without %s: %v %+v", drop, err, res)
+		}
 	}
 }
 

@@ -1,7 +1,3 @@
-// Package k3cloud writes bills into 金蝶云星空 (K3Cloud) through its Web API:
-// login sessions kept and renewed, BatchSave with per-packet results, and
-// lookups by bill number. It also holds a simulator of the Web API as
-// strict as the real one, for tests, the demo and the benchmarks.
 package k3cloud
 
 import (

@@ -303,6 +303,8 @@ func hint(b connector.Bill, packet map[string]any, e ErrorItem) string {
 		return fmt.Sprintf("单据 %s 在金蝶中已提交、正在审核，不能保存修改：在金蝶中撤销提交（或审核后再反审核）后重试；不需要更新就跳过此项", b.No)
 	case strings.Contains(msg, "已经审核") || strings.Contains(msg, "已审核"):
 		return fmt.Sprintf("单据 %s 在金蝶中已审核，不能再保存修改：如需更新，先在金蝶中反审核该单据后重试；不需要更新就跳过此项", b.No)
+	case strings.EqualFold(field, "FID"):
+		return fmt.Sprintf("要更新的单据 %s 在金蝶中已不存在（可能被删除）：确认后跳过此项，或清除该单据记录的 id 让它重新新增", b.No)
 	case strings.Contains(msg, "元数据中标识为"):
 		return fmt.Sprintf("金蝶的该表单没有字段 %s：从映射中去掉它，或改为表单模板里的字段标识，然后重试", field)
 	case strings.Contains(msg, "不存在") || strings.Contains(msg, "未审核") || strings.Contains(msg, "禁用"):

@@ -268,6 +268,9 @@ func (s *Sim) count(service string) {
 	n.(*atomic.Int64).Add(1)
 }
 
+// maxBody is the largest request the simulator reads.
+const maxBody = 32 << 20
+
 // ServeHTTP routes by service name: the last path element without
 // ".common.kdsvc". Business failures are HTTP 200, as on the real site.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -298,10 +301,15 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count(service)
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
-	if err != nil {
+	// Sized from Content-Length, the body is read without regrowing.
+	var buf bytes.Buffer
+	if r.ContentLength > 0 && r.ContentLength <= maxBody {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody)); err != nil {
 		return
 	}
+	raw := buf.Bytes()
 	b, err := parseBody(raw)
 	if handle == nil {
 		s.login(w, r, service, b, err)

@@ -377,16 +377,10 @@ type body struct {
 	object map[string]any
 }
 
+// decodeJSON decodes one JSON value; numbers become float64, which holds
+// every quantity and price a bill carries.
 func decodeJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("extra data after the JSON value")
-	}
-	return nil
+	return json.Unmarshal(b, v)
 }
 
 // parseBody reads the SDK shape {"formid","data"}, the legacy

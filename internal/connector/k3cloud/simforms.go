@@ -242,7 +242,7 @@ func (v *validator) value(f *fieldSpec, val any, where string) {
 	switch f.kind {
 	case fText:
 		switch val.(type) {
-		case string, json.Number:
+		case string, json.Number, float64:
 		default:
 			v.add(MsgParameter, f.key, "%s字段“%s”的值应为文本", where, f.label)
 		}
@@ -387,6 +387,8 @@ func text2(v any) (string, bool) {
 	switch v := v.(type) {
 	case string:
 		return v, true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
 	case json.Number:
 		return v.String(), true
 	case nil:

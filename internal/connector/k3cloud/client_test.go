@@ -465,7 +465,7 @@ func TestClasses(t *testing.T) {
 		{Name: "bad password", Err: write(func(c *Config) { c.Password = "nope" }), Want: connector.Permanent},
 		{Name: "MsgCode 2 no permission", Err: statusAnswer(MsgNoPermission), Want: connector.Permanent},
 		{Name: "MsgCode 7 licence", Err: statusAnswer(MsgLicence), Want: connector.Permanent},
-		{Name: "MsgCode 15 admin forbidden", Err: statusAnswer(MsgAdminForbided), Want: connector.Permanent},
+		{Name: "MsgCode 15 admin forbidden", Err: statusAnswer(MsgAdminForbidden), Want: connector.Permanent},
 		{Name: "MsgCode 4 exception", Err: statusAnswer(MsgException), Want: connector.Unknown},
 		{Name: "MsgCode 6 database", Err: statusAnswer(MsgDBFailed), Want: connector.Unknown},
 		{Name: "MsgCode 13 network control", Err: statusAnswer(MsgNetworkCtrl), Want: connector.Retry},

@@ -29,20 +29,20 @@ const SessionCookie = "kdservice-sessionid"
 
 // The MsgCode values of the official table that the connector acts on.
 const (
-	MsgOK            = 0
-	MsgContextLost   = 1  // 会话信息已丢失: log in again
-	MsgNoPermission  = 2  // 没有权限
-	MsgException     = 4  // server exception
-	MsgDBFailed      = 6  // 数据库操作失败
-	MsgLicence       = 7  // 许可错误
-	MsgParameter     = 8  // 参数错误
-	MsgNotExist      = 9  // 字段或值不存在
-	MsgNoData        = 10 // 没有匹配的数据
-	MsgValidation    = 11 // 校验失败 (duplicates, audited bills, required fields)
-	MsgNotOperable   = 12
-	MsgNetworkCtrl   = 13 // 网控冲突: someone else holds the bill
-	MsgCallLimit     = 14 // 调用限制
-	MsgAdminForbided = 15 // 管理员禁止登录
+	MsgOK             = 0
+	MsgContextLost    = 1  // 会话信息已丢失: log in again
+	MsgNoPermission   = 2  // 没有权限
+	MsgException      = 4  // server exception
+	MsgDBFailed       = 6  // 数据库操作失败
+	MsgLicence        = 7  // 许可错误
+	MsgParameter      = 8  // 参数错误
+	MsgNotExist       = 9  // 字段或值不存在
+	MsgNoData         = 10 // 没有匹配的数据
+	MsgValidation     = 11 // 校验失败 (duplicates, audited bills, required fields)
+	MsgNotOperable    = 12
+	MsgNetworkCtrl    = 13 // 网控冲突: someone else holds the bill
+	MsgCallLimit      = 14 // 调用限制
+	MsgAdminForbidden = 15 // 管理员禁止登录
 )
 
 // The server's own texts the connector and the simulator share.

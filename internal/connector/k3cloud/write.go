@@ -122,7 +122,7 @@ func (c *Client) wholeCall(op string, st *ResponseStatus) *connector.CallError {
 		return statusError(c.cfg.System, op, st, connector.Permanent, "金蝶用户没有该单据的权限：在金蝶中给 username 对应用户授予销售退货单/销售订单的新增、保存权限")
 	case MsgLicence:
 		return statusError(c.cfg.System, op, st, connector.Permanent, "金蝶许可不足或已过期：联系金蝶管理员检查许可")
-	case MsgAdminForbided:
+	case MsgAdminForbidden:
 		return statusError(c.cfg.System, op, st, connector.Permanent, "金蝶禁止该用户登录调用：换用非管理员的集成用户")
 	case MsgException, MsgDBFailed:
 		return statusError(c.cfg.System, op, st, connector.Unknown, "金蝶服务端异常，写入结果未知；系统会先核对单据是否已存在再重试")

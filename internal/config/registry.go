@@ -23,6 +23,8 @@ type KindSpec struct {
 	PullAPIs []string
 	// WriteAPIs are the APIs flows may write to on a target of this kind.
 	WriteAPIs []string
+	// Send reports that rules may name systems of this kind as channels.
+	Send bool
 }
 
 // SettingsValidator is implemented by settings structs that need checks beyond

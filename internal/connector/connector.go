@@ -65,6 +65,8 @@ type Kind struct {
 	Pull *PullCapability
 	// Write writes bills (flow targets).
 	Write *WriteCapability
+	// Send sends messages (rule channels).
+	Send *SendCapability
 }
 
 var (
@@ -82,6 +84,7 @@ func Register(k Kind) {
 	}
 	spec := k.KindSpec
 	spec.Push = k.Push != nil
+	spec.Send = k.Send != nil
 	spec.PullAPIs, spec.WriteAPIs = nil, nil
 	if k.Pull != nil {
 		for _, a := range k.Pull.APIs {
@@ -158,6 +161,19 @@ func NewWriter(env Env) (Writer, error) {
 		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
 	}
 	return w, nil
+}
+
+// NewSender builds the sender for env.System's kind.
+func NewSender(env Env) (Sender, error) {
+	k, ok := Lookup(env.System.Kind)
+	if !ok || k.Send == nil {
+		return nil, fmt.Errorf("system %q: kind %q cannot send messages (kinds that can: %v)", env.System.Name, env.System.Kind, kindsWith(func(k *Kind) bool { return k.Send != nil }))
+	}
+	s, err := k.Send.New(env)
+	if err != nil {
+		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
+	}
+	return s, nil
 }
 
 // PushKinds lists the kinds that can receive pushes.

@@ -122,6 +122,8 @@ type Flow struct {
 	When string `yaml:"when" doc:"expression over doc, order and vars; only documents for which it is true are written"`
 	// Vars override the mapping's variables (organisation numbers, bill types).
 	Vars map[string]string `yaml:"vars" doc:"values for the mapping's vars, e.g. sale_org: \"100\""`
+	// Lookups add entries to the mapping's lookup tables.
+	Lookups map[string]map[string]string `yaml:"lookups" doc:"entries for the mapping's lookup tables by table name, e.g. materials: {SKU-RED-M: \"1.01.001\"}; a code without an entry is sent as the source writes it"`
 	// Batch is how many bills one call carries, where the API takes several.
 	Batch int   `yaml:"batch" doc:"bills per call where the target takes several; default the API's (50 for BatchSave)" min:"1"`
 	Retry Retry `yaml:"retry" doc:"backoff for transport errors and throttling"`

@@ -99,11 +99,12 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	}
 	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queuedAt: queuedAt}); err != nil {
+	w := &dispatchWorker{d: d, queuedAt: queuedAt, log: o.Log.With("component", "dispatch")}
+	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("jobs: registering the dispatcher: %w", err)
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
-		Logger:  o.Log.With("component", "river"),
+		Logger:  riverLogger(o.Log),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{
@@ -169,11 +170,21 @@ type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	d        *Dispatcher
 	queuedAt *atomic.Int64
+	log      *slog.Logger
 }
 
-func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
+// Work drains the events. A failure is logged here at warn: River reports a
+// failed job only at info, which riverLogger drops, and an operator should
+// see a consumer that keeps failing. A drain cut short by shutdown is not a
+// failure; the next start resumes from the cursor.
+func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
 	w.queuedAt.Store(0)
-	return w.d.Drain(ctx)
+	err := w.d.Drain(ctx)
+	if err != nil && ctx.Err() == nil {
+		w.log.WarnContext(ctx, "dispatching events failed; retrying", "error", err,
+			"attempt", job.Attempt, "retry_in", time.Until(w.NextRetry(job)).Round(time.Millisecond).String())
+	}
+	return err
 }
 
 // NextRetry retries a failed drain soon: 250ms doubling up to 30s. The

@@ -43,7 +43,13 @@ func TestVersionNamesTheCommit(t *testing.T) {
 	// A fresh git checkout of the module as it is now. The tree the test runs
 	// in may be a git worktree, whose .git file the go command does not read.
 	dir := t.TempDir()
-	list, _ := run(root, nil, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	ls := exec.CommandContext(ctx, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+	ls.Dir = root
+	b, err := ls.Output()
+	if err != nil {
+		t.Skipf("the module is not a git checkout git can read (%v): nothing to build a checkout from", err)
+	}
+	list := string(b)
 	for _, f := range strings.Split(strings.TrimRight(list, "\x00"), "\x00") {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if os.IsNotExist(err) {

@@ -56,6 +56,8 @@ type Runner struct {
 
 // Options configure the runner.
 type Options struct {
+	// Log gets the dispatcher's lines and River's warnings and errors; River's
+	// routine below warn only when Log is enabled at debug.
 	Log *slog.Logger
 	// SweepEvery is how often the dispatcher runs even without a trigger; it
 	// catches an event committed while the dispatcher was finishing.
@@ -175,8 +177,9 @@ type dispatchWorker struct {
 
 // Work drains the events. A failure is logged here at warn: River reports a
 // failed job only at info, which riverLogger drops, and an operator should
-// see a consumer that keeps failing. A drain cut short by shutdown is not a
-// failure; the next start resumes from the cursor.
+// see a consumer that keeps failing (a panic River reports at error itself).
+// A drain cut short by shutdown is not a failure; the next start resumes
+// from the cursor.
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
 	w.queuedAt.Store(0)
 	err := w.d.Drain(ctx)

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
@@ -45,10 +46,27 @@ func (b *lockedBuffer) records(t *testing.T) []map[string]any {
 	return out
 }
 
+// panicker is a consumer that panics on its first call, then takes events.
+type panicker struct {
+	recorder
+	panicked bool
+}
+
+func (p *panicker) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) error {
+	p.mu.Lock()
+	first := !p.panicked
+	p.panicked = true
+	p.mu.Unlock()
+	if first {
+		panic("consumer broke (test)")
+	}
+	return p.recorder.Consume(ctx, tx, evs)
+}
+
 // River's own records below warn (its client starting and stopping, a job
 // that errored, the producer's job counts) reach orderhub's log only at
-// log.level debug. A failing dispatch is still logged, at warn, by the
-// worker itself.
+// log.level debug; its errors (a job that panicked) at every level. A
+// failing dispatch is still logged, at warn, by the worker itself.
 func TestRiverLogsBelowWarnOnlyAtDebug(t *testing.T) {
 	for _, tc := range []struct {
 		level         slog.Level
@@ -73,7 +91,8 @@ func TestRiverLogsBelowWarnOnlyAtDebug(t *testing.T) {
 			out := &lockedBuffer{}
 			log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: tc.level}))
 			rec := &recorder{name: "flaky", fail: 1}
-			r, err := jobs.New(s, jobs.NewDispatcher(s, nil, rec), jobs.Options{Log: log, SweepEvery: time.Hour})
+			pan := &panicker{recorder: recorder{name: "panicky"}}
+			r, err := jobs.New(s, jobs.NewDispatcher(s, nil, rec, pan), jobs.Options{Log: log, SweepEvery: time.Hour})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,20 +102,23 @@ func TestRiverLogsBelowWarnOnlyAtDebug(t *testing.T) {
 			if _, err := s.Apply(ctx, []store.Incoming{paidOrder("L1")}, r.QueueDispatch); err != nil {
 				t.Fatal(err)
 			}
-			// The first drain fails, River retries it 250 ms later.
-			wait(t, 20*time.Second, func() bool { return len(rec.ids()) == 2 })
+			// The first drain fails, the second panics, River retries each
+			// after 250 ms and 500 ms.
+			wait(t, 20*time.Second, func() bool { return len(rec.ids()) == 2 && len(pan.ids()) == 2 })
 			if err := r.Stop(ctx); err != nil {
 				t.Fatal(err)
 			}
 
 			var riverQuiet, riverLoud []string
-			failures := 0
+			failures, panics := 0, 0
 			for _, r := range out.records(t) {
 				msg, _ := r["msg"].(string)
 				switch r["component"] {
 				case "river":
 					if r["level"] == "DEBUG" || r["level"] == "INFO" {
 						riverQuiet = append(riverQuiet, msg)
+					} else if r["level"] == "ERROR" && strings.Contains(msg, "panic recovery") && r["panic_val"] == "consumer broke (test)" {
+						panics++ // River's own report of a panicked job
 					} else {
 						riverLoud = append(riverLoud, msg)
 					}
@@ -117,10 +139,13 @@ func TestRiverLogsBelowWarnOnlyAtDebug(t *testing.T) {
 				t.Errorf("at %s, River's records below warn came through: %q", tc.level, riverQuiet)
 			}
 			if len(riverLoud) > 0 {
-				t.Errorf("River warned or failed: %q", riverLoud)
+				t.Errorf("River warned or failed other than about the panic: %q", riverLoud)
 			}
 			if want := map[bool]int{true: 1, false: 0}[tc.wantFailure]; failures != want {
 				t.Errorf("at %s, %d warnings about the failed drain, want %d; log:\n%s", tc.level, failures, want, out.buf.String())
+			}
+			if panics != 1 {
+				t.Errorf("at %s, River reported the panicked drain %d times, want once at error; log:\n%s", tc.level, panics, out.buf.String())
 			}
 		})
 	}

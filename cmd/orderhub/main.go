@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -52,7 +53,7 @@ Start with 'orderhub demo': a server with a built-in mall simulator, nothing to 
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd(),
+	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd(), healthCmd(),
 		backfillCmd(), exceptionsCmd())
 	return root
 }
@@ -171,10 +172,18 @@ func schemaCmd() *cobra.Command {
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print orderhub's version",
-		Args:  cobra.NoArgs,
+		Short: "Print orderhub's version and the commit it was built from",
+		Long: `version prints the release, the commit the binary was built from (with its time, and
+whether the checkout had uncommitted changes), the Go toolchain and the platform.
+
+` + version.CommitHelp,
+		Args: cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "orderhub", version.String())
+			info := version.Get()
+			fmt.Fprintln(cmd.OutOrStdout(), "orderhub", info.String(), runtime.GOOS+"/"+runtime.GOARCH)
+			if info.Commit == "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "orderhub version: this build recorded no commit.\n"+version.CommitHelp)
+			}
 		},
 	}
 }

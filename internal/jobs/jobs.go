@@ -75,6 +75,8 @@ type Runner struct {
 
 // Options configure the runner.
 type Options struct {
+	// Log gets the dispatcher's lines and River's warnings and errors; River's
+	// routine below warn only when Log is enabled at debug.
 	Log *slog.Logger
 	// SweepEvery is how often the dispatcher runs even without a trigger; it
 	// catches an event committed while the dispatcher was finishing.
@@ -120,7 +122,8 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	}
 	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queuedAt: queuedAt}); err != nil {
+	w := &dispatchWorker{d: d, queuedAt: queuedAt, log: o.Log.With("component", "dispatch")}
+	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("jobs: registering the dispatcher: %w", err)
 	}
 	var periodic []*river.PeriodicJob
@@ -137,7 +140,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		periodic = append(periodic, st.PeriodicJobs()...)
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
-		Logger:       o.Log.With("component", "river"),
+		Logger:       riverLogger(o.Log),
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
@@ -218,11 +221,22 @@ type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	d        *Dispatcher
 	queuedAt *atomic.Int64
+	log      *slog.Logger
 }
 
+// Work drains the events. A failure is logged here at warn: River reports a
+// failed job only at info, which riverLogger drops, and an operator should
+// see a consumer that keeps failing (a panic River reports at error itself).
+// A drain cut short by shutdown is not a failure; the next start resumes
+// from the cursor.
 func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
 	w.queuedAt.Store(0)
-	return w.d.DrainConsumer(ctx, job.Args.Consumer)
+	err := w.d.DrainConsumer(ctx, job.Args.Consumer)
+	if err != nil && ctx.Err() == nil {
+		w.log.WarnContext(ctx, "dispatching events failed; retrying", "error", err,
+			"attempt", job.Attempt, "retry_in", time.Until(w.NextRetry(job)).Round(time.Millisecond).String())
+	}
+	return err
 }
 
 // NextRetry retries a failed drain soon: 250ms doubling up to 30s. The

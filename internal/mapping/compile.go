@@ -57,7 +57,7 @@ type compiler struct {
 }
 
 func newCompiler(m *Mapping) *compiler {
-	c := &compiler{m: m, opts: m.helperFuncs()}
+	c := &compiler{m: m, opts: append(m.helperFuncs(), memberOptions()...)}
 	for s := range c.envs {
 		env := map[string]any{
 			"doc":   map[string]any{},
@@ -265,23 +265,35 @@ func (c *compiler) checkCall(p *program, path string, n ast.Node) {
 }
 
 // staticChain reports whether n is a member chain of constant names on a
-// variable (doc.goods_list, line["spec_no"], doc?.remark), and returns the
-// node directly inside it.
+// variable (doc.goods_list, line["spec_no"], doc?.remark, in the _get form
+// fastMembers rewrites them to), and returns the node directly inside it.
 func staticChain(n ast.Node) (ch chain, inner ast.Node, ok bool) {
 	if cn, isChain := n.(*ast.ChainNode); isChain {
 		ch, _, ok = staticChain(cn.Node)
 		return ch, cn.Node, ok
 	}
-	m, isMember := n.(*ast.MemberNode)
-	if !isMember || m.Method {
+	var baseNode, propNode ast.Node
+	switch x := n.(type) {
+	case *ast.MemberNode:
+		if x.Method {
+			return chain{}, nil, false
+		}
+		baseNode, propNode = x.Node, x.Property
+	case *ast.CallNode:
+		id, isIdent := x.Callee.(*ast.IdentifierNode)
+		if !isIdent || (id.Value != getFunc && id.Value != getOptionalFunc) || len(x.Arguments) != 2 {
+			return chain{}, nil, false
+		}
+		baseNode, propNode = x.Arguments[0], x.Arguments[1]
+	default:
 		return chain{}, nil, false
 	}
-	prop, isString := m.Property.(*ast.StringNode)
+	prop, isString := propNode.(*ast.StringNode)
 	if !isString {
 		return chain{}, nil, false
 	}
 	var base chain
-	switch b := m.Node.(type) {
+	switch b := baseNode.(type) {
 	case *ast.IdentifierNode:
 		base = chain{root: b.Value, text: b.Value}
 	default:
@@ -296,7 +308,7 @@ func staticChain(n ast.Node) (ch chain, inner ast.Node, ok bool) {
 	} else {
 		ch.text = base.text + "[" + strconv.Quote(prop.Value) + "]"
 	}
-	return ch, m.Node, true
+	return ch, baseNode, true
 }
 
 type visitFunc func(*ast.Node)

@@ -216,13 +216,14 @@ func parseTime(s string, loc *time.Location) (time.Time, error) {
 // mark of a Java pattern such as yyyy-MM-dd written where Go's reference
 // layout belongs.
 func layoutProblem(layout string) string {
+	for _, java := range []string{"yyyy", "MM", "dd", "HH", "mm", "ss"} {
+		if strings.Contains(layout, java) {
+			return "the layout " + strconv.Quote(layout) + " looks like a Java pattern"
+		}
+	}
 	ref := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 	if ref.Format(layout) == layout {
 		return "the layout " + strconv.Quote(layout) + " contains no date or time element"
-	}
-	if strings.Contains(layout, "yyyy") || strings.Contains(layout, "MM") || strings.Contains(layout, "dd") ||
-		strings.Contains(layout, "HH") || strings.Contains(layout, "mm") || strings.Contains(layout, "ss") {
-		return "the layout " + strconv.Quote(layout) + " looks like a Java pattern"
 	}
 	return ""
 }

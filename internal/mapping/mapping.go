@@ -171,6 +171,10 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 					if p.Path == "" {
 						p.Path = "lookups." + ls.name
 					}
+					if p.Pos.Line == 0 { // the file itself: point at where it is named
+						p.Msg = p.Msg + " (" + path + ")"
+						p.Pos = ls.pos
+					}
 				}
 				probs = append(probs, ps...)
 			}

@@ -15,9 +15,9 @@ func TestOrderMapMatchesTheReadAPI(t *testing.T) {
 	orders := []order.Order{
 		{Source: "wdt_trades", OrderNo: "JY1", Status: order.StatusPaid, Currency: "CNY", Total: 18900, Goods: 19900,
 			Freight: 1000, Discount: 2000, Buyer: order.Buyer{ID: "u1", Name: "张三", Phone: "13800001234"},
-			Items:     []order.Item{{SKU: "SKU-RED-M", Name: "T-shirt", Quantity: 1, UnitPrice: 17900, Total: 17900}, {SKU: "G", Quantity: 2}},
-			Shipping:  order.Shipping{Company: "YTO", TrackingNo: "YT1"},
-			Remark:    "快", CreatedAt: at, PaidAt: at.Add(time.Minute), UpdatedAt: at.Add(time.Hour)},
+			Items:    []order.Item{{SKU: "SKU-RED-M", Name: "T-shirt", Quantity: 1, UnitPrice: 17900, Total: 17900}, {SKU: "G", Quantity: 2}},
+			Shipping: order.Shipping{Company: "YTO", TrackingNo: "YT1"},
+			Remark:   "快", CreatedAt: at, PaidAt: at.Add(time.Minute), UpdatedAt: at.Add(time.Hour)},
 		{Source: "s", OrderNo: "2", Status: order.StatusCreated, CreatedAt: at, Items: []order.Item{}},
 	}
 	for _, o := range orders {

@@ -217,6 +217,11 @@ func (st *state) pop()                     { st.path = st.path[:len(st.path)-1] 
 
 // object builds a nested object from its fields.
 func (st *state) object(f *cfield) map[string]any {
+	if f.fused != nil {
+		if out, ok := st.fusedObject(f); ok {
+			return out
+		}
+	}
 	out := make(map[string]any, len(f.fields))
 	for _, sub := range f.fields {
 		if v, ok := st.value(sub); ok {
@@ -224,6 +229,41 @@ func (st *state) object(f *cfield) map[string]any {
 		}
 	}
 	return out
+}
+
+// fusedObject builds an object with its fused fields computed in one run.
+// ok is false when any of them fails, and nothing is recorded: the caller
+// then builds the object field by field, which reports each failure.
+func (st *state) fusedObject(f *cfield) (map[string]any, bool) {
+	v, err := st.vm.Run(f.fused.prog, st.env)
+	if err != nil {
+		return nil, false
+	}
+	out, isMap := v.(map[string]any)
+	if !isMap {
+		return nil, false
+	}
+	for _, e := range out {
+		if checkValue(e) != "" {
+			return nil, false
+		}
+	}
+	for i, sub := range f.fields {
+		if f.fusedIn[i] {
+			continue
+		}
+		before := len(st.errs)
+		v, ok := st.value(sub)
+		if len(st.errs) > before {
+			// Report this field's failures once, from the slow path.
+			st.errs = st.errs[:before]
+			return nil, false
+		}
+		if ok {
+			out[sub.key] = v
+		}
+	}
+	return out, true
 }
 
 // value builds one field; ok is false when it is left out or failed.

@@ -292,3 +292,37 @@ func TestOnlyWhatIsReadIsDecoded(t *testing.T) {
 		t.Error("invalid number in a skipped value was accepted")
 	}
 }
+
+func unfuse(f *cfield) {
+	f.fused, f.fusedIn = nil, nil
+	for _, sub := range f.fields {
+		unfuse(sub)
+	}
+}
+
+// Fusing an object's fields into one run is only a speed-up: the bodies
+// are the same field by field.
+func TestFusedObjectsMatchFieldByField(t *testing.T) {
+	for _, tt := range []struct{ source, target, doc string }{
+		{"trade.query", "sal_order_save", "testdata/wdt_trade.json"},
+		{"stockin.order.query.refund", "SAL_RETURNSTOCK", "testdata/wdt_stockin_refund.json"},
+	} {
+		raw, _ := os.ReadFile(tt.doc)
+		fused := shipped(t, tt.source, tt.target, Options{})
+		if fused.body.fused == nil {
+			t.Errorf("%s: the body was not fused", tt.target)
+		}
+		plain := shipped(t, tt.source, tt.target, Options{})
+		unfuse(plain.body)
+		a, errA := fused.Apply(raw, nil)
+		b, errB := plain.Apply(raw, nil)
+		if errA != nil || errB != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: fused %+v, %v\nfield by field %+v, %v", tt.target, a, errA, b, errB)
+		}
+	}
+	// An expression that cannot sit inside a map literal is left unfused.
+	m := mustParse(t, "bill_no: '\"B\"'\nbody:\n  a: let x = 1; x + 1\n  b: '\"y\"'\n", Options{})
+	if got := bodyJSON(t, m, `{}`); got != `{"a":2,"b":"y"}` {
+		t.Errorf("body = %s", got)
+	}
+}

@@ -326,3 +326,55 @@ func TestFusedObjectsMatchFieldByField(t *testing.T) {
 		t.Errorf("body = %s", got)
 	}
 }
+
+// The mapping in the package documentation works as written.
+func TestPackageDocMapping(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "materials.csv"), []byte("wdt,jdy\nSKU-RED-M,1001\n"), 0o644)
+	text := `
+source: trade.query
+target: sal_order_save
+vars:
+  billsource: APP
+when: doc.trade_status >= 95
+bill_no: doc.trade_no
+lookups:
+  customers: {SHOP-A: C001}
+  materials: materials.csv
+body:
+  billsource: vars.billsource
+  billdate: date(doc.trade_time, "2006-01-02")
+  billno: bill_no
+  customerid_number: lookup("customers", doc.shop_no, doc.shop_no)
+  remark:
+    $if: (doc.cs_remark ?? "") != ""
+    $value: doc.cs_remark
+  material_entity:
+    $each: doc.goods_list
+    $where: dec(line.num) > 0
+    materialid_number: lookup("materials", line.spec_no, line.spec_no)
+    qty: qty(line.num)
+    taxprice: money(dec(line.share_amount) / dec(line.num))
+    is_free: string(dec(line.gift_type) != 0)
+`
+	path := filepath.Join(dir, "m.yaml")
+	os.WriteFile(path, []byte(text), 0o644)
+	m, err := Load(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile("testdata/wdt_trade.json")
+	res, err := m.Apply(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(res.Body)
+	for _, want := range []string{`"customerid_number":"C001"`, `"materialid_number":"1001"`, `"is_free":"true"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("body lacks %s: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "remark") {
+		t.Errorf("empty cs_remark was sent: %s", b)
+	}
+}

@@ -13,23 +13,8 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// The mapping file, as read from YAML before any expression is compiled.
-//
-//	source: trade.query           # optional: the source API it is written for
-//	target: sal_order_save        # optional: the target API
-//	vars:                         # defaults a flow's vars: override
-//	  billsource: APP
-//	when: doc.trade_status >= 30  # optional: which documents are written
-//	bill_no: doc.trade_no         # the bill number (default: none; see Mapping.BillNo)
-//	lookups:
-//	  customers: {SHOP-A: C001}   # inline
-//	  materials: materials.csv    # a CSV file next to the mapping
-//	body:                         # the request
-//	  billno: bill_no
-//	  material_entity:
-//	    $each: doc.goods_list
-//	    $where: dec(line.num) > 0
-//	    qty: qty(line.num)
+// The mapping file as read from YAML, before any expression is compiled;
+// the format is described in the package documentation.
 
 // nodeKind is what one target field is made of.
 type nodeKind int

@@ -1,36 +1,3 @@
-// Package mapping is orderhub's mapping and condition language: files of
-// expr-lang/expr expressions that turn one source document (a 旺店通 trade, a
-// return stock-in) into one target request (a 金蝶 bill), compiled once when
-// the config is loaded and run for every document.
-//
-// A mapping file names the request's fields under body:, each an
-// expression over doc (the source document as pulled), order (the hub's
-// canonical order), vars (per-flow settings with defaults), bill_no (the bill
-// number) and, inside a list built with $each, line (the current element):
-//
-//	vars:
-//	  billsource: APP
-//	bill_no: doc.trade_no
-//	lookups:
-//	  materials: materials.csv
-//	body:
-//	  billsource: vars.billsource
-//	  billdate: date(doc.trade_time, "2006-01-02")
-//	  billno: bill_no
-//	  material_entity:
-//	    $each: doc.goods_list
-//	    $where: dec(line.num) > 0
-//	    materialid_number: lookup("materials", line.spec_no, line.spec_no)
-//	    qty: qty(line.num)
-//	    taxprice: money(dec(line.share_amount) / dec(line.num))
-//
-// Every text value is an expression, so fixed text is quoted inside it
-// ('"APP"'); YAML numbers and booleans are sent as written. A YAML map is a
-// nested object; $if leaves a field or object out unless it is true, and
-// $value gives the field's value beside $if. Amounts are exact decimals from
-// parse to format and never pass through a float.
-//
-// Shipped returns the mappings orderhub ships for its built-in flows.
 package mapping
 
 import (

@@ -78,3 +78,22 @@ func BenchmarkBaselineTradeUnmarshal(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeTrade is the decoding part of BenchmarkShippedTradeToJDY:
+// the members the shipped mapping reads, out of a whole trade.
+func BenchmarkDecodeTrade(b *testing.B) {
+	m, _, err := Shipped("trade.query", "sal_order_save", Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/wdt_trade.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	loop(b, func() {
+		if _, err := decodeDoc(raw, m.need); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

@@ -18,6 +18,39 @@ type need struct {
 	all    bool             // the whole value is read
 	fields map[string]*need // members read, for objects
 	elems  *need            // what is read of each element, for lists ($each)
+
+	// names and subs are fields as two slices, set by finish: a mapping
+	// reads a handful of members of objects with dozens, and comparing a
+	// key with a few names is cheaper than hashing it.
+	names []string
+	subs  []*need
+}
+
+// finish prepares n and everything under it for decoding.
+func (n *need) finish() {
+	if n == nil {
+		return
+	}
+	n.names, n.subs = n.names[:0], n.subs[:0]
+	for _, k := range sortedKeys(n.fields) {
+		n.names = append(n.names, k)
+		n.subs = append(n.subs, n.fields[k])
+		n.fields[k].finish()
+	}
+	n.elems.finish()
+}
+
+// sub is the need for member key, nil when it is not read.
+func (n *need) sub(key string) *need {
+	if n.names == nil && n.fields != nil { // not finished
+		return n.fields[key]
+	}
+	for i, name := range n.names {
+		if len(name) == len(key) && name == key {
+			return n.subs[i]
+		}
+	}
+	return nil
 }
 
 func (n *need) field(name string) *need {
@@ -157,7 +190,7 @@ func (d *decoder) object(n *need, depth int) (map[string]any, bool) {
 		if n.all {
 			sub = needAll
 		} else {
-			sub = n.fields[key]
+			sub = n.sub(key)
 		}
 		if sub == nil {
 			if !d.skip(depth + 1) {

@@ -97,7 +97,10 @@ func (ps Problems) sorted() Problems {
 			cmp.Compare(a.Pos.Column, b.Pos.Column),
 		)
 	})
-	return slices.CompactFunc(ps, func(a, b *Problem) bool { return *a == *b })
+	// The cause is left out of the comparison: it may be of a type == panics on.
+	return slices.CompactFunc(ps, func(a, b *Problem) bool {
+		return a.Pos == b.Pos && a.Path == b.Path && a.Msg == b.Msg && a.Hint == b.Hint
+	})
 }
 
 // FieldError is one target field that could not be produced from a

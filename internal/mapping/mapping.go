@@ -190,6 +190,7 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 	if len(probs) > 0 {
 		return nil, probs.sorted()
 	}
+	m.need.finish()
 	m.states.New = func() any { return m.newState() }
 	return m, nil
 }

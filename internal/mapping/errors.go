@@ -11,9 +11,9 @@ import (
 // Position is a place in a mapping file or a lookup CSV file. Line and
 // Column count from 1; 0 means unknown.
 type Position struct {
-	File   string
-	Line   int
-	Column int
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // String formats the position as "file:line:col", leaving out what is
@@ -107,14 +107,14 @@ func (ps Problems) sorted() Problems {
 // document: the target path (material_entity[2].qty), the expression and
 // where it is written, the document values it read, and what went wrong.
 type FieldError struct {
-	Field string   // target path, e.g. "material_entity[2].qty"; "bill_no" or "when" for those
-	Expr  string   // the expression text
-	Pos   Position // where the expression is written
+	Field string   `json:"field"` // target path, e.g. "material_entity[2].qty"; "bill_no" or "when" for those
+	Expr  string   `json:"expr"`  // the expression text
+	Pos   Position `json:"pos"`   // where the expression is written
 	// Values lists the document values the expression reads, as
 	// `line.num = "abc"`, in the order they appear in it. Empty when the
 	// expression reads none.
-	Values []string
-	Msg    string
+	Values []string `json:"values,omitempty"`
+	Msg    string   `json:"message"`
 }
 
 // Value is the values joined into one line, for printing.
@@ -142,9 +142,9 @@ func (e *FieldError) Error() string {
 // ApplyError is every field of one document that failed: Apply evaluates all
 // fields before it gives up, so a preview shows every problem at once.
 type ApplyError struct {
-	Mapping string // the mapping's name (its file, or "shipped:<source>→<target>")
-	BillNo  string // the bill number when it could be computed
-	Fields  []*FieldError
+	Mapping string        `json:"mapping"`           // the mapping's name: its file, or mapping:shipped/… for a shipped one
+	BillNo  string        `json:"bill_no,omitempty"` // the bill number when it could be computed
+	Fields  []*FieldError `json:"fields"`
 }
 
 // Error lists the failed fields, one per line after a heading line.

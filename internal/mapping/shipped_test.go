@@ -160,3 +160,29 @@ func TestShippedTradeErrors(t *testing.T) {
 		t.Errorf("errors = %v", err)
 	}
 }
+
+// 旺店通 versions that send only stockin_price still map; with neither price
+// the line is an error, not a bill at price 0.
+func TestShippedStockinPriceFallback(t *testing.T) {
+	m := shipped(t, "stockin.order.query.refund", "SAL_RETURNSTOCK", Options{})
+	doc := func(price string) []byte {
+		return []byte(`{"order_no": "RK1", "stockin_time": "2024-11-12 14:00:00", "shop_no": "S", "warehouse_no": "W",
+			"details_list": [{"spec_no": "A", "num": "2.0000"` + price + `}]}`)
+	}
+	res, err := m.Apply(doc(`, "stockin_price": "0.0000"`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := res.Body["FEntity"].([]any)[0].(map[string]any)
+	if line["FTaxPrice"] != json.Number("0.00") || line["FIsFree"] != true || line["FRealQty"] != json.Number("2") {
+		t.Errorf("line = %v", line)
+	}
+	_, err = m.Apply(doc(""), nil)
+	var ae *ApplyError
+	if !errors.As(err, &ae) || len(ae.Fields) != 2 || ae.Fields[0].Field != "FEntity[0].FTaxPrice" {
+		t.Errorf("err = %v", err)
+	}
+	if b, _ := json.Marshal(ae); !strings.Contains(string(b), `"field":"FEntity[0].FTaxPrice"`) {
+		t.Errorf("JSON = %s", b)
+	}
+}

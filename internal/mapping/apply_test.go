@@ -378,3 +378,18 @@ body:
 		t.Errorf("empty cs_remark was sent: %s", b)
 	}
 }
+
+// A failure inside a nested object of a fused line is reported at its own
+// path, once.
+func TestFusedNestedFailureIsReportedOnce(t *testing.T) {
+	m := mustParse(t, linesMapping, Options{})
+	if m.body.fields[len(m.body.fields)-1].fused == nil {
+		t.Fatal("the lines were not fused")
+	}
+	_, err := m.Apply([]byte(`{"no": "A", "lines": [{"num": "1"}]}`), nil)
+	var ae *ApplyError
+	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "FEntity[0].FMaterialId.FNumber" ||
+		ae.Fields[0].Value() != "line.sku = (missing)" {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -374,33 +374,35 @@ func (c *compiler) compileField(f *field, s scope, lineNeed *need) *cfield {
 	return cf
 }
 
-// fuse compiles the plain expression fields of an object into one map
-// literal. Nothing is fused when fewer than two qualify or the combined
-// text does not compile (each field on its own already did).
+// fuse compiles the plain fields of an object into one map literal: its
+// expressions without $if, and its nested objects made only of such
+// expressions (K3's {"FNumber": …} references). Nothing is fused when fewer
+// than two expressions qualify or the combined text does not compile (each
+// field on its own already did).
 func (c *compiler) fuse(cf *cfield, s scope) {
 	if len(c.probs) > 0 {
 		return
 	}
 	var b strings.Builder
 	in := make([]bool, len(cf.fields))
-	n := 0
+	exprs := 0
 	b.WriteString("{")
 	for i, f := range cf.fields {
-		if f.kind != kindExpr || f.cond != nil || f.expr == nil {
+		text, n, ok := fusedText(f)
+		if !ok {
 			continue
 		}
-		if n > 0 {
+		if b.Len() > 1 {
 			b.WriteString(",\n")
 		}
 		b.WriteString(strconv.Quote(f.key))
-		b.WriteString(": (")
-		b.WriteString(f.expr.src.text)
-		b.WriteString("\n)")
+		b.WriteString(": ")
+		b.WriteString(text)
 		in[i] = true
-		n++
+		exprs += n
 	}
 	b.WriteString("}")
-	if n < 2 {
+	if exprs < 2 {
 		return
 	}
 	prog, err := expr.Compile(b.String(), append([]expr.Option{expr.Env(c.envs[s])}, c.opts...)...)
@@ -409,4 +411,41 @@ func (c *compiler) fuse(cf *cfield, s scope) {
 	}
 	cf.fused = &program{src: exprSrc{text: b.String()}, prog: prog}
 	cf.fusedIn = in
+}
+
+// fusedText is field f as a part of a map literal, with the number of
+// expressions in it; ok is false when f cannot be fused.
+func fusedText(f *cfield) (text string, exprs int, ok bool) {
+	if f.cond != nil {
+		return "", 0, false
+	}
+	switch f.kind {
+	case kindExpr:
+		if f.expr == nil {
+			return "", 0, false
+		}
+		return "(" + f.expr.src.text + "\n)", 1, true
+	case kindObject:
+		if len(f.fields) == 0 {
+			return "", 0, false
+		}
+		var b strings.Builder
+		b.WriteString("{")
+		for i, sub := range f.fields {
+			t, n, ok := fusedText(sub)
+			if !ok {
+				return "", 0, false
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Quote(sub.key))
+			b.WriteString(": ")
+			b.WriteString(t)
+			exprs += n
+		}
+		b.WriteString("}")
+		return b.String(), exprs, true
+	}
+	return "", 0, false
 }

@@ -212,8 +212,8 @@ func Check(path string, opts Options) Problems {
 // Name is the file the mapping was read from.
 func (m *Mapping) Name() string { return m.name }
 
-// Source and Target are the APIs the file says it is written for ("" when
-// it does not say).
+// Source is the source API the file says it is written for ("" when it
+// does not say).
 func (m *Mapping) Source() string { return m.source }
 
 // Target is the target API the file names.

@@ -239,6 +239,12 @@ func (st *state) fusedObject(f *cfield) (map[string]any, bool) {
 	if err != nil {
 		return nil, false
 	}
+	return st.completeFused(f, v)
+}
+
+// completeFused checks the values of a fused run and adds the fields that
+// were not fused. ok is false when anything fails; nothing is recorded.
+func (st *state) completeFused(f *cfield, v any) (map[string]any, bool) {
 	out, isMap := v.(map[string]any)
 	if !isMap {
 		return nil, false
@@ -328,6 +334,21 @@ func (st *state) lines(f *cfield) (any, bool) {
 	out := make([]any, 0, len(list))
 	for i, elem := range list {
 		st.env["line"] = elem
+		if f.fusedWhere != nil && f.fused != nil {
+			if v, err := st.vm.Run(f.fusedWhere.prog, st.env); err == nil {
+				if v == nil {
+					continue // $where is false
+				}
+				st.push("", len(out))
+				m, ok := st.completeFused(f, v)
+				st.pop()
+				if ok {
+					out = append(out, m)
+					continue
+				}
+			}
+			// Something failed: the slow path below says what.
+		}
 		if f.where != nil {
 			st.push("", i)
 			keep, failed := st.cond(f.where, "$where")

@@ -294,7 +294,7 @@ func TestOnlyWhatIsReadIsDecoded(t *testing.T) {
 }
 
 func unfuse(f *cfield) {
-	f.fused, f.fusedIn = nil, nil
+	f.fused, f.fusedIn, f.fusedWhere = nil, nil, nil
 	for _, sub := range f.fields {
 		unfuse(sub)
 	}
@@ -390,6 +390,19 @@ func TestFusedNestedFailureIsReportedOnce(t *testing.T) {
 	var ae *ApplyError
 	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "FEntity[0].FMaterialId.FNumber" ||
 		ae.Fields[0].Value() != "line.sku = (missing)" {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestFusedWhereFailureIsReported(t *testing.T) {
+	m := mustParse(t, linesMapping, Options{})
+	if m.body.fields[len(m.body.fields)-1].fusedWhere == nil {
+		t.Fatal("$where was not fused")
+	}
+	_, err := m.Apply([]byte(`{"no": "A", "lines": [{"sku": "X", "num": "1"}, {"sku": "Y", "num": "many"}]}`), nil)
+	var ae *ApplyError
+	if !errors.As(err, &ae) || len(ae.Fields) != 1 || ae.Fields[0].Field != "FEntity[1].$where" ||
+		ae.Fields[0].Value() != `line.num = "many"` {
 		t.Errorf("err = %v", err)
 	}
 }

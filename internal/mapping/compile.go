@@ -43,6 +43,9 @@ type cfield struct {
 	// fails, the fields are run one by one to say which failed and why.
 	fused   *program
 	fusedIn []bool
+	// fusedWhere is $where and fused in one run, for lines: nil when the
+	// line is not kept, the fused map when it is.
+	fusedWhere *program
 }
 
 // scope is where an expression is written, which decides the names it sees.
@@ -370,6 +373,12 @@ func (c *compiler) compileField(f *field, s scope, lineNeed *need) *cfield {
 			}
 		}
 		c.fuse(cf, scopeLines)
+		if cf.fused != nil && f.where != nil && len(c.probs) == 0 {
+			text := "(" + f.where.text + "\n) ? " + cf.fused.src.text + " : nil"
+			if prog, err := expr.Compile(text, append([]expr.Option{expr.Env(c.envs[scopeLines])}, c.opts...)...); err == nil {
+				cf.fusedWhere = &program{src: exprSrc{text: text}, prog: prog}
+			}
+		}
 	}
 	return cf
 }

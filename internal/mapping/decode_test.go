@@ -104,6 +104,7 @@ func FuzzDecode(f *testing.F) {
 		checkDecodeAgrees(t, raw)
 		// A partial decode accepts exactly what the full one does.
 		m := &need{fields: map[string]*need{"a": {elems: &need{fields: map[string]*need{"b": {all: true}}}}}}
+		m.finish()
 		_, errPart := decodeDoc(raw, m)
 		_, errAll := decodeDoc(raw, nil)
 		if (errPart == nil) != (errAll == nil) {

@@ -96,7 +96,7 @@ func (c *Client) textType(m connector.Message) (string, render) {
 	return main, func(main string, cut bool) wireMsg {
 		text := c.withKeyword(main, false)
 		if cut {
-			text = strings.TrimRight(text, " \n") + cutMark
+			text = strings.TrimRight(text, " \n") + "\n" + cutMark
 		}
 		if m.Link != "" && (cut || !strings.Contains(text, m.Link)) {
 			text += "\n" + m.Link

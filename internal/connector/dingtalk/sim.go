@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,30 +62,30 @@ type Robot struct {
 
 // Received is one message a robot accepted.
 type Received struct {
-	Token   string
-	At      time.Time
-	MsgType string
-	Title   string
+	Token   string    `json:"-"` // a credential: not listed by PathInspect
+	At      time.Time `json:"at"`
+	MsgType string    `json:"msgtype"`
+	Title   string    `json:"title"`
 	// Text is everything the message shows a person (title, text, button
 	// and entry titles), joined by newlines.
-	Text      string
-	AtMobiles []string
-	AtUserIDs []string
-	AtAll     bool
+	Text      string   `json:"text"`
+	AtMobiles []string `json:"at_mobiles,omitempty"`
+	AtUserIDs []string `json:"at_user_ids,omitempty"`
+	AtAll     bool     `json:"at_all,omitempty"`
 	// Mentioned are the mentions whose @token appears in the content, the
 	// ones DingTalk highlights.
-	Mentioned []string
-	MsgUUID   string
+	Mentioned []string `json:"mentioned,omitempty"`
+	MsgUUID   string   `json:"msg_uuid,omitempty"`
 	// Body is the request body (nil with DropBodies).
-	Body []byte
+	Body []byte `json:"-"`
 }
 
 // Rejection is one refused call.
 type Rejection struct {
-	Token   string
-	At      time.Time
-	ErrCode int
-	ErrMsg  string
+	Token   string    `json:"-"`
+	At      time.Time `json:"at"`
+	ErrCode int       `json:"errcode"`
+	ErrMsg  string    `json:"errmsg"`
 }
 
 // Sim is a strict local DingTalk robot webhook (POST /robot/send) for any
@@ -232,6 +233,34 @@ func (s *Sim) Len() int {
 	return len(s.received)
 }
 
+// MaxCallsIn is the most calls, accepted or refused, that one robot saw in
+// any window of the given length: what a test of the hub's pacing checks
+// against the provider's 20 a minute.
+func (s *Sim) MaxCallsIn(token string, window time.Duration) int {
+	s.mu.Lock()
+	var at []time.Time
+	for _, r := range s.received {
+		if r.Token == token {
+			at = append(at, r.At)
+		}
+	}
+	for _, r := range s.rejected {
+		if r.Token == token {
+			at = append(at, r.At)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(at, time.Time.Compare)
+	most, lo := 0, 0
+	for hi := range at {
+		for at[hi].Sub(at[lo]) >= window {
+			lo++
+		}
+		most = max(most, hi-lo+1)
+	}
+	return most
+}
+
 // Rejected lists the refused calls, oldest first.
 func (s *Sim) Rejected() []Rejection {
 	s.mu.Lock()
@@ -252,7 +281,12 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if set.Before(w, r) {
 		return
 	}
-	if r.URL.Path != PathSend {
+	switch r.URL.Path {
+	case PathSend:
+	case PathInspect:
+		s.inspect(w, r)
+		return
+	default:
 		http.NotFound(w, r)
 		return
 	}
@@ -431,6 +465,36 @@ func writeAnswer(w http.ResponseWriter, code int, msg string) {
 	}{code, msg})
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.Write(b)
+}
+
+// PathInspect lists what the simulator took and refused, as JSON, for a
+// person trying the demo: GET /_sim/messages[?access_token=…].
+const PathInspect = "/_sim/messages"
+
+func (s *Sim) inspect(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("access_token")
+	var out struct {
+		Received []Received  `json:"received"`
+		Rejected []Rejection `json:"rejected"`
+	}
+	s.mu.Lock()
+	for _, m := range s.received {
+		if token == "" || m.Token == token {
+			m.Body = nil
+			out.Received = append(out.Received, m)
+		}
+	}
+	for _, m := range s.rejected {
+		if token == "" || m.Token == token {
+			out.Rejected = append(out.Rejected, m)
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
 }
 
 // --- message shape ---------------------------------------------------------

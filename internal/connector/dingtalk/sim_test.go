@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"orderhub/internal/config"
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/simfault"
 )
@@ -328,5 +330,81 @@ func TestSimBadTokenCode(t *testing.T) {
 	r := newRig(t, SimConfig{BadTokenCode: CodeNoTokenDoc})
 	if code, msg := post(t, r, r.webhook("nope"), "application/json", okText); code != CodeNoTokenDoc || msg != "access_token不存在" {
 		t.Fatalf("%d %s", code, msg)
+	}
+}
+
+// Concurrent senders, several robots: every message arrives once, and the
+// pacing check sees each robot's calls.
+func TestSimConcurrentAndMaxCallsIn(t *testing.T) {
+	r := newRig(t, SimConfig{NoRateLimit: true})
+	r.sim.AddRobot("b", "SECb", "订单")
+	ca := r.client(t, goodSettings())
+	sb := goodSettings()
+	sb.Webhook, sb.Secret = config.Secret(r.webhook("b")), "SECb"
+	cb := r.client(t, sb)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := range 100 {
+		c := ca
+		if i%2 == 1 {
+			c = cb
+		}
+		wg.Go(func() {
+			m := sample
+			m.Key = fmt.Sprint("k", i)
+			if _, err := c.Send(context.Background(), m); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if a, b := len(r.sim.ReceivedBy(testToken)), len(r.sim.ReceivedBy("b")); a != 50 || b != 50 {
+		t.Fatalf("robots took %d and %d, want 50 each", a, b)
+	}
+	if n := r.sim.MaxCallsIn(testToken, time.Minute); n != 50 {
+		t.Fatalf("MaxCallsIn = %d, want 50 (all at one instant)", n)
+	}
+}
+
+func TestSimMaxCallsInSlides(t *testing.T) {
+	r := newRig(t, SimConfig{})
+	for range 25 { // 25 calls 10 s apart: 20 taken, then refused ones count too
+		post(t, r, r.signed(testToken, testSecret), "application/json", okText)
+		r.clock.Add(10 * time.Second)
+	}
+	if n := r.sim.MaxCallsIn(testToken, time.Minute); n != 6 {
+		t.Fatalf("MaxCallsIn(1m) = %d, want 6", n)
+	}
+	if n := r.sim.MaxCallsIn(testToken, time.Hour); n != 25 {
+		t.Fatalf("MaxCallsIn(1h) = %d, want 25", n)
+	}
+}
+
+func TestSimInspect(t *testing.T) {
+	r := newRig(t, SimConfig{})
+	post(t, r, r.signed(testToken, testSecret), "application/json", okText)
+	post(t, r, r.webhook("nope"), "application/json", okText)
+	resp, err := r.srv.Client().Get(r.srv.URL + PathInspect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var got struct {
+		Received []Received  `json:"received"`
+		Rejected []Rejection `json:"rejected"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Received) != 1 || got.Received[0].Text != "订单 D1 已付款" || len(got.Rejected) != 1 || got.Rejected[0].ErrCode != CodeNoToken {
+		t.Fatalf("inspection: %s", b)
+	}
+	if strings.Contains(string(b), testToken) {
+		t.Fatal("the inspection lists access tokens")
 	}
 }

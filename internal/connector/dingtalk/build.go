@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,6 +28,8 @@ type built struct {
 // render builds the message for one version of the cuttable body text.
 type render func(main string, cut bool) wireMsg
 
+var errEmpty = errors.New("dingtalk: the message has no title, markdown or text")
+
 // build turns a Message into the endpoint's message type. The body text is
 // the part that gives way: when the whole request would pass maxBytes, it
 // is cut on a line boundary (or, for a single long line, a rune boundary)
@@ -34,6 +37,15 @@ type render func(main string, cut bool) wireMsg
 // kept.
 func (c *Client) build(m connector.Message, maxBytes int) (built, error) {
 	m = validUTF8(m)
+	if strings.TrimSpace(m.Title+m.Markdown+m.Text) == "" {
+		return built{}, errEmpty
+	}
+	if n := len(m.AtMobiles) + len(m.AtUserIDs); n > MaxMentions {
+		c.log.Warn("dingtalk: a message may @ at most 50 people; the rest are left out", "system", c.system, "mentions", n, "key", m.Key)
+	}
+	if c.msgType == TypeFeedCard && (len(m.AtMobiles) > 0 || len(m.AtUserIDs) > 0 || m.AtAll) {
+		c.log.Warn("dingtalk: a feedCard cannot @ anyone; use msgtype markdown for rules with at", "system", c.system, "key", m.Key)
+	}
 	var main string
 	var r render
 	switch c.msgType {

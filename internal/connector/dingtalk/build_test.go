@@ -264,3 +264,14 @@ func TestSettingsValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestEmptyMessageIsRefusedBeforeSending(t *testing.T) {
+	r := newRig(t, SimConfig{})
+	_, err := r.client(t, goodSettings()).Send(context.Background(), connector.Message{Key: "k", Link: "http://x"})
+	if ce, ok := connector.AsCallError(err); !ok || ce.Class != connector.Permanent || ce.Hint == "" {
+		t.Fatalf("empty message: %v", err)
+	}
+	if n := len(r.sim.Rejected()) + r.sim.Len(); n != 0 {
+		t.Fatalf("an empty message reached the robot (%d calls)", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -104,9 +105,16 @@ const opSend = "robot/send"
 // Send implements connector.Sender.
 func (c *Client) Send(ctx context.Context, m connector.Message) (connector.SendResult, error) {
 	b, err := c.build(m, c.maxBytes)
+	if errors.Is(err, errEmpty) {
+		return connector.SendResult{}, &connector.CallError{Class: connector.Permanent, System: c.system, Op: opSend, Err: err,
+			Hint: "模板渲染出的消息为空：检查该规则模板的 title 与 markdown"}
+	}
 	if err != nil {
 		return connector.SendResult{}, &connector.CallError{Class: connector.Permanent, System: c.system, Op: opSend, Err: err,
 			Hint: "消息的标题、链接或 @ 名单过长，无法放进钉钉的 20000 字节限制：缩短模板的标题或 @ 名单"}
+	}
+	if b.cut {
+		c.log.Debug("dingtalk: message cut to the robot's size limit", "system", c.system, "key", m.Key, "bytes", len(b.body))
 	}
 	now := c.now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(now), bytes.NewReader(b.body))

@@ -78,7 +78,7 @@ func serve(b *testing.B, h http.Handler, u string, body []byte) {
 // BenchmarkSendLoopback is a whole send over loopback to the simulator, to
 // compare with BenchmarkSendBare (the same client to a bare handler).
 func BenchmarkSendLoopback(b *testing.B) {
-	sim := NewSim(SimConfig{NoRateLimit: true, DropBodies: true})
+	sim := NewSim(SimConfig{NoRateLimit: true, CountOnly: true})
 	sim.AddRobot(testToken, testSecret, "订单")
 	sendBench(b, sim)
 }

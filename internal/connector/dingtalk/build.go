@@ -81,6 +81,9 @@ func (c *Client) markdownType(m connector.Message) (string, render) {
 	if strings.TrimSpace(main) == "" {
 		main = m.Text
 	}
+	if strings.TrimSpace(main) == "" {
+		main = m.Title // DingTalk needs a text
+	}
 	title := c.title(m, main)
 	mobiles, users := mentions(m)
 	return main, func(main string, cut bool) wireMsg {
@@ -124,6 +127,9 @@ func (c *Client) actionCardType(m connector.Message) (string, render) {
 	main := toDingMarkdown(m.Markdown)
 	if strings.TrimSpace(main) == "" {
 		main = m.Text
+	}
+	if strings.TrimSpace(main) == "" {
+		main = m.Title // DingTalk needs a text
 	}
 	title := c.title(m, main)
 	mobiles, users := mentions(m)

@@ -275,3 +275,15 @@ func TestEmptyMessageIsRefusedBeforeSending(t *testing.T) {
 		t.Fatalf("an empty message reached the robot (%d calls)", n)
 	}
 }
+
+// A message with only a title still has the text every type needs.
+func TestTitleOnly(t *testing.T) {
+	for _, mt := range []string{TypeMarkdown, TypeText, TypeActionCard, TypeFeedCard} {
+		r := newRig(t, SimConfig{})
+		s := goodSettings()
+		s.MsgType, s.PicURL = mt, "https://shop.example/logo.png"
+		if _, err := r.client(t, s).Send(context.Background(), connector.Message{Title: "新订单 D1", Link: "http://127.0.0.1:8080/o/D1"}); err != nil {
+			t.Errorf("%s: %v", mt, err)
+		}
+	}
+}

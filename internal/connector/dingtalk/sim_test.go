@@ -408,3 +408,18 @@ func TestSimInspect(t *testing.T) {
 		t.Fatal("the inspection lists access tokens")
 	}
 }
+
+func TestSimCountOnly(t *testing.T) {
+	r := newRig(t, SimConfig{NoRateLimit: true, CountOnly: true})
+	c := r.client(t, goodSettings())
+	for i := range 30 {
+		m := sample
+		m.Key = fmt.Sprint(i % 25) // five repeats: shown once each
+		if _, err := c.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, kept := r.sim.Len(), len(r.sim.Received()); n != 25 || kept != 0 {
+		t.Fatalf("Len %d, kept %d; want 25 counted, none kept", n, kept)
+	}
+}

@@ -1,6 +1,7 @@
 package dingtalk
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"io"
@@ -635,8 +636,12 @@ func parseSimMessage(body []byte) (*Received, *simError) {
 }
 
 func jsonString(raw json.RawMessage) (string, bool) {
-	if len(raw) == 0 || raw[0] != '"' {
+	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
+	}
+	// Most strings have no escapes: json.Unmarshal validated them already.
+	if inner := raw[1 : len(raw)-1]; !bytes.ContainsAny(inner, "\\\"") {
+		return string(inner), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

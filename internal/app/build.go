@@ -11,6 +11,9 @@ import (
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
 	"orderhub/internal/ingest"
+
+	// Every connector kind registers itself.
+	_ "orderhub/internal/connector/all"
 )
 
 // DefaultTimeout bounds one call to a system without timeout:.

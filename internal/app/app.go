@@ -43,7 +43,9 @@ type App struct {
 	listener  net.Listener
 	ready     atomic.Bool
 	draining  atomic.Bool
+	conns     connTracker
 	served    chan error
+	serveDone chan struct{} // closed when Serve has returned
 
 	rt       atomic.Pointer[Runtime]
 	reloadMu sync.Mutex // one reload at a time
@@ -70,7 +72,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1)}
+	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1), serveDone: make(chan struct{})}
 	for _, o := range opts {
 		o(a)
 	}
@@ -135,13 +137,21 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	go a.committer.Run()
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+	ln, inherited, err := listen(a.cfg.Listen)
 	if err != nil {
 		a.stopBackground(ctx)
 		return fmt.Errorf("listening on %s: %w", a.cfg.Listen, err)
 	}
+	if inherited {
+		a.log.Info("serving on the socket systemd passed; it stays open across restarts", "socket", ln.Addr().String())
+		if ln.Addr().String() != a.cfg.Listen {
+			a.log.Warn("listen is not used: the socket systemd passed decides the address", "listen", a.cfg.Listen, "socket", ln.Addr().String())
+		}
+	}
 	a.listener = ln
 	a.server = &http.Server{
+		ConnState:         a.conns.track,
+		ConnContext:       withConn,
 		Handler:           a,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -149,7 +159,14 @@ func (a *App) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.ready.Store(true)
-	go func() { a.served <- a.server.Serve(ln) }()
+	go func() {
+		defer close(a.serveDone)
+		err := a.server.Serve(ln)
+		if a.draining.Load() {
+			err = nil // the drain closed the listener
+		}
+		a.served <- err
+	}()
 	a.log.Info("orderhub ready", "version", version.String(), "listen", ln.Addr().String(), "store", a.store.Location())
 	return nil
 }
@@ -190,6 +207,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 		return d.Round(100 * time.Microsecond).String()
 	}
 	if a.server != nil {
+		// No new connections; then the ones open are retired (see
+		// connTracker) before Shutdown closes what is left.
+		if err := a.listener.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing the listener: %w", err))
+		}
+		<-a.serveDone
+		a.conns.retire()
 		if err := a.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the HTTP server: %w", err))
 		}

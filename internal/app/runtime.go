@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 
@@ -81,7 +82,15 @@ func pushSources(cfg *config.Config) ([]*ingest.Source, error) {
 }
 
 // ServeHTTP routes a request through the runtime current when it arrived.
+// While the node drains, every answer closes its connection (see
+// connTracker).
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	a.conns.answering(c, true) // before looking at draining: see retire
+	if a.draining.Load() {
+		w.Header().Set("Connection", "close")
+		a.conns.answering(c, false)
+	}
 	a.rt.Load().handler.ServeHTTP(w, r)
 }
 

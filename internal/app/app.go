@@ -209,7 +209,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if a.server != nil {
 		// No new connections; then the ones open are retired (see
 		// connTracker) before Shutdown closes what is left.
-		if err := a.listener.Close(); err != nil {
+		if err := a.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) { // Serve closes it when it fails
 			errs = append(errs, fmt.Errorf("closing the listener: %w", err))
 		}
 		<-a.serveDone

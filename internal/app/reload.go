@@ -64,6 +64,12 @@ func (a *App) ReloadFile(path string) (*ReloadReport, error) {
 		a.reloadRefused(err)
 		return nil, err
 	}
+	if len(cfg.Systems) == 0 && len(cfg.Sources) == 0 {
+		// A file emptied by mistake would take every source away at once.
+		err := fmt.Errorf("%s configures no systems and no sources; a reload keeps the running configuration rather than serve nothing (restart to run without any)", path)
+		a.reloadRefused(err)
+		return nil, err
+	}
 	return a.Reload(cfg)
 }
 

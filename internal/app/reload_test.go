@@ -291,6 +291,7 @@ func TestReloadRefusesBadConfig(t *testing.T) {
 			[]string{`unknown system \"partnr\" (did you mean \"partner\"?)`, "secret is shorter than 16 characters"}},
 		{"YAML syntax", "store: %s\nsystems: {shop: {kind: mall, app_sign: ${X}}}\n", []string{"orderhub.yaml:2"}},
 		{"unknown key", strings.Replace(twoSources, "log:", "logs:", 1), []string{`logs`}},
+		{"nothing configured", "store: %s\n", []string{"configures no systems and no sources"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -300,11 +301,11 @@ func TestReloadRefusesBadConfig(t *testing.T) {
 			if err == nil {
 				t.Fatal("the reload was applied")
 			}
-			if !strings.Contains(err.Error(), "problem(s) in the configuration") {
-				t.Errorf("error %q does not count the problems", err)
-			}
 			if n.app.Runtime() != before {
 				t.Error("the runtime was replaced")
+			}
+			if strings.Contains(n.logs.String(), `"msg":"config problem"`) && !strings.Contains(err.Error(), "problem(s) in the configuration") {
+				t.Errorf("error %q does not count the problems", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(n.logs.String(), w) {

@@ -158,7 +158,14 @@ func checkCmd() *cobra.Command {
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d systems, %d sources, store %s)\n", path, len(cfg.Systems), len(cfg.Sources), redactStore(cfg.Store))
+			if problems := app.Check(cfg, slog.New(slog.DiscardHandler)); len(problems) > 0 {
+				for _, p := range problems {
+					fmt.Fprintln(cmd.ErrOrStderr(), p)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%d problem(s) in the configuration\n", len(problems))
+				return exitError{1}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d systems, %d sources, %d flows, store %s)\n", path, len(cfg.Systems), len(cfg.Sources), len(cfg.Flows), redactStore(cfg.Store))
 			return nil
 		},
 	}

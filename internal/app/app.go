@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"orderhub/internal/config"
+	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
 	"orderhub/internal/jobs"
 	"orderhub/internal/store"
@@ -37,6 +39,9 @@ type App struct {
 	store     *store.Store
 	jobs      *jobs.Runner
 	committer *ingest.Committer
+	pulling   *ingest.Pulling
+	pulls     *ingest.PullStage
+	flows     *flow.Stage
 	metrics   *ingest.Metrics
 	registry  *prometheus.Registry
 	server    *http.Server
@@ -90,12 +95,21 @@ func (a *App) build(ctx context.Context) error {
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	dispatcher := jobs.NewDispatcher(a.store, a.registry, jobs.EventLog{Log: a.log.With("component", "events")})
-	runner, err := jobs.New(a.store, dispatcher, jobs.Options{Log: a.log})
+	// The stages start empty; applying the runtime gives them their pull
+	// sources and flows.
+	a.pulling = ingest.NewPulling(a.store, func(ctx context.Context, tx *sql.Tx, in []store.Incoming, out []store.Outcome) error {
+		return a.jobs.QueueDispatch(ctx, tx, in, out)
+	}, a.log.With("component", "pull"), a.registry)
+	a.pulls = ingest.NewPullStage(a.pulling, a.log.With("component", "pull"), nil)
+	a.flows = flow.NewStage(a.store, a.log.With("component", "flow"), a.registry, nil)
+	dispatcher := jobs.NewDispatcher(a.store, a.registry, jobs.EventLog{Log: a.log.With("component", "events")}, a.flows)
+	runner, err := jobs.New(a.store, dispatcher, jobs.Options{Log: a.log, Stages: []jobs.Stage{a.pulls, a.flows}})
 	if err != nil {
 		return err
 	}
 	a.jobs = runner
+	a.pulls.SetJobs(runner)
+	a.flows.SetJobs(runner)
 
 	a.metrics = ingest.NewMetrics(a.registry)
 	workers := 1 // SQLite: one writer
@@ -119,7 +133,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.rt.Store(rt)
+	a.apply(rt)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
@@ -78,6 +79,24 @@ func FlowMapping(cfg *config.Config, name string) (*mapping.Mapping, error) {
 	return m, err
 }
 
+// Check is what `orderhub check` adds to loading the file: every mapping
+// compiled, and every pull source and flow built as start-up builds them
+// (clients are made; nothing is called). Start-up and a reload fail on the
+// same problems, so a configuration that passes check starts.
+func Check(cfg *config.Config, log *slog.Logger) []error {
+	out := CheckFlows(cfg)
+	if len(out) > 0 {
+		return out
+	}
+	if _, err := PullSources(cfg, log); err != nil {
+		out = append(out, err)
+	}
+	if _, err := Flows(cfg, log); err != nil {
+		out = append(out, err)
+	}
+	return out
+}
+
 // CheckFlows compiles every flow's mapping and returns each problem, for
 // orderhub check and for a reload; positions are file:line:col.
 func CheckFlows(cfg *config.Config) []error {
@@ -87,7 +106,7 @@ func CheckFlows(cfg *config.Config) []error {
 			var ps mapping.Problems
 			if errors.As(err, &ps) {
 				for _, p := range ps {
-					out = append(out, fmt.Errorf("flows.%s: %w", name, p))
+					out = append(out, flowProblem(cfg, name, p))
 				}
 				continue
 			}
@@ -95,6 +114,19 @@ func CheckFlows(cfg *config.Config) []error {
 		}
 	}
 	return out
+}
+
+// flowProblem places a mapping problem: a problem with the flow's own vars,
+// lookups or when: is reported at the flow in the config file; one inside a
+// mapping file at its line there.
+func flowProblem(cfg *config.Config, name string, p *mapping.Problem) error {
+	fl := cfg.Flows[name]
+	for _, key := range []string{"vars", "lookups", "when"} {
+		if p.Path == key || strings.HasPrefix(p.Path, key+".") || (key == "when" && p.Pos.Line == 0 && fl.When != "" && strings.Contains(p.Path, "when")) {
+			return &config.Error{Pos: fl.Pos, Path: "flows." + name + "." + p.Path, Msg: p.Msg, Hint: p.Hint}
+		}
+	}
+	return fmt.Errorf("flows.%s: %w", name, p)
 }
 
 func sortedFlowNames(cfg *config.Config) []string {

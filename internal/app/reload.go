@@ -102,7 +102,7 @@ func (a *App) Reload(cfg *config.Config) (*ReloadReport, error) {
 		a.reloadRefused(err)
 		return nil, err
 	}
-	a.rt.Store(rt)
+	a.apply(rt)
 	if a.level != nil {
 		_ = a.level.UnmarshalText([]byte(next.Log.Level))
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
 	"orderhub/internal/console"
+	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
 )
 
@@ -31,6 +33,10 @@ type Runtime struct {
 	Config *config.Config
 	// Sources are the push sources, sorted by name.
 	Sources []*ingest.Source
+	// Pulls are the pull sources, Flows the flows, sorted by name; their
+	// stages swap to them when the runtime is applied.
+	Pulls []*ingest.PullSource
+	Flows []*flow.Flow
 
 	handler http.Handler
 }
@@ -43,13 +49,58 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
+	pulls, err := PullSources(cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	flows, err := Flows(cfg, a.log)
+	if err != nil {
+		return nil, err
+	}
+	rt := &Runtime{Config: cfg, Sources: sources, Pulls: pulls, Flows: flows}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/push/{source}", ingest.NewPushHandler(sources, a.committer, a.log, a.metrics))
-	console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log).Register(mux)
+	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
+	api.Register(mux)
+	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	return &Runtime{Config: cfg, Sources: sources, handler: mux}, nil
+	rt.handler = mux
+	return rt, nil
 }
+
+// apply makes rt the runtime in effect: the routes, and the pull sources
+// and flows of their stages.
+func (a *App) apply(rt *Runtime) {
+	a.rt.Store(rt)
+	a.pulls.SetSources(rt.Pulls)
+	a.flows.SetFlows(rt.Flows)
+}
+
+// flowsView is what the flows API shows of a runtime.
+type flowsView struct {
+	rt    *Runtime
+	stage *flow.Stage
+}
+
+func (v flowsView) FlowInfos() []console.FlowInfo {
+	out := make([]console.FlowInfo, 0, len(v.rt.Flows))
+	for _, f := range v.rt.Flows {
+		out = append(out, console.FlowInfo{Name: f.Name, Source: f.Source, Target: f.Target, API: f.API.Name})
+	}
+	return out
+}
+
+func (v flowsView) PullSources() []string {
+	out := make([]string, 0, len(v.rt.Pulls))
+	for _, p := range v.rt.Pulls {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func (v flowsView) Retry(ctx context.Context, id int64) error { return v.stage.Retry(ctx, id) }
+func (v flowsView) Skip(ctx context.Context, id int64) error  { return v.stage.Skip(ctx, id) }
 
 // pushSources builds a receiver for every push source in cfg.
 func pushSources(cfg *config.Config) ([]*ingest.Source, error) {

@@ -210,6 +210,8 @@ func (d *decoder) decodeMap(rn ast.Node, v reflect.Value, path string, pos Posit
 			x.Name, x.Pos = e.key, e.keyPos
 		case *Source:
 			x.Name, x.Pos = e.key, e.keyPos
+		case *Flow:
+			x.Name, x.Pos = e.key, e.keyPos
 		}
 		v.SetMapIndex(reflect.ValueOf(e.key).Convert(t.Key()), ev)
 	}

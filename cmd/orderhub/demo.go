@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,12 +18,61 @@ import (
 	"orderhub/internal/app"
 	"orderhub/internal/config"
 	"orderhub/internal/connector/mall"
+	"orderhub/internal/connector/wdt"
+	"orderhub/internal/simlab"
 )
+
+// demoRefusedSKU is a SKU the demo's 旺店通 sells in one trade and 金蝶云星辰
+// does not know: that trade waits as an exception.
+const demoRefusedSKU = "NEW-SKU-2026"
+
+type demoSeed struct {
+	trades, stockins int
+	written, refused string
+}
+
+// seedDemo fills the 旺店通 simulator with two hours of documents and one
+// trade selling a SKU the ERP does not know.
+func seedDemo(lab *simlab.Lab) (demoSeed, error) {
+	now := time.Now()
+	d, err := lab.WDT.Generate(120, now.Add(-2*time.Hour), now.Add(-30*time.Second), uint64(now.UnixNano()))
+	if err != nil {
+		return demoSeed{}, err
+	}
+	bad := d.Trades[len(d.Trades)-1]
+	bad.TradeNo += "X"
+	bad.GoodsList = append([]wdt.TradeLine(nil), bad.GoodsList...)
+	bad.GoodsList[0].SpecNo = demoRefusedSKU
+	bad.GoodsList[0].GoodsName = "新品（金蝶中尚未建档）"
+	if err := lab.WDT.PutTrades(bad); err != nil {
+		return demoSeed{}, err
+	}
+	return demoSeed{trades: len(d.Trades) + 1, stockins: len(d.Stockins), written: d.Trades[0].TradeNo, refused: bad.TradeNo}, nil
+}
+
+// feedDemo adds a few new 旺店通 documents every few seconds.
+func feedDemo(ctx context.Context, lab *simlab.Lab, log *slog.Logger) {
+	t := time.NewTicker(4 * time.Second)
+	defer t.Stop()
+	for seed := uint64(time.Now().UnixNano()); ; seed++ {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if _, err := lab.WDT.Generate(2, now.Add(-3*time.Second), now, seed); err != nil {
+				log.Error("demo: adding 旺店通 documents", "err", err)
+			}
+		}
+	}
+}
 
 // demoConfig is the demo's configuration; it is written next to the data so
 // that 'orderhub serve --config' can run the same setup later.
 const demoConfig = `# orderhub demo configuration, written by 'orderhub demo'.
 # Run it again with: orderhub serve --config %[1]s/orderhub.yaml
+# (the 旺店通 and 金蝶 systems below point at the demo's built-in simulators,
+# which run only inside 'orderhub demo'; under serve their pulls and writes
+# wait and retry until base_url points at a real system).
 store: sqlite://%[1]s/orderhub.db
 listen: %[2]s
 timezone: Asia/Shanghai
@@ -34,10 +84,19 @@ systems:
     kind: mall
     app_key: demo-mall
     app_sign: ${ORDERHUB_DEMO_APP_SIGN:-%[3]s}
+%[4]s
 sources:
   shop_orders:
     system: shop
     mode: push
+  # 旺店通 pulled incrementally: trades by the open API, refund stock-ins by 奇门.
+  wdt_trades:  {system: wdt, mode: pull, api: trade.query, every: 5s, start: "%[5]s"}
+  wdt_refunds: {system: wdt_qm, mode: pull, api: stockin.order.query.refund, every: 5s, start: "%[5]s"}
+flows:
+  # The seed flows with their shipped mappings: trades into 金蝶云星辰 sales
+  # orders, refund stock-ins into 金蝶云星空 sales returns.
+  trades_to_xingchen:  {source: wdt_trades,  target: xingchen, api: sal_order_save, retry: {initial: 1s, max: 1m}}
+  refunds_to_xingkong: {source: wdt_refunds, target: xingkong, api: SAL_RETURNSTOCK, retry: {initial: 1s, max: 1m}}
 `
 
 const demoAppSign = "baaeda3f7f1c3529010816ddb50778f6"
@@ -65,7 +124,18 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 			if err != nil {
 				return err
 			}
-			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign)
+			lab, err := simlab.Start(simlab.Options{})
+			if err != nil {
+				return err
+			}
+			defer lab.Close()
+			demoData, err := seedDemo(lab)
+			if err != nil {
+				return err
+			}
+			loc, _ := time.LoadLocation("Asia/Shanghai")
+			start := time.Now().Add(-3 * time.Hour).In(loc).Format(config.TimeLayout)
+			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign, "  # Built-in simulators of 旺店通 (both routes), 金蝶云星辰 and 金蝶云星空.\n"+lab.SystemsYAML(10*time.Second), start)
 			cfgPath := filepath.Join(abs, "orderhub.yaml")
 			if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 				return fmt.Errorf("writing the demo config: %w", err)
@@ -96,7 +166,12 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 				fmt.Fprintf(out, "  list orders:     curl -sS '%s/v1/orders?limit=10'\n", base)
 				fmt.Fprintf(out, "  health, metrics: %s/healthz  %s/metrics\n\n", base, base)
 				fmt.Fprintf(out, "  data:   %s\n  config: %s\n\n", filepath.Join(abs, "orderhub.db"), cfgPath)
-				fmt.Fprintf(out, "The built-in mall simulator pushes a signed order every %s. Ctrl-C stops.\n", every)
+				fmt.Fprintf(out, "  旺店通 → 金蝶 flows:  curl -sS %s/v1/flows\n", base)
+				fmt.Fprintf(out, "  a written trade:     curl -sS %s/v1/orders/wdt_trades/%s\n", base, demoData.written)
+				fmt.Fprintf(out, "  exceptions (异常):   curl -sS %s/v1/exceptions   (trade %s sells SKU %s, which 金蝶云星辰 does not know)\n\n", base, demoData.refused, demoRefusedSKU)
+				fmt.Fprintf(out, "The built-in mall simulator pushes a signed order every %s; the 旺店通 simulator\n", every)
+				fmt.Fprintf(out, "holds %d trades and %d refund stock-ins of the last two hours and adds new ones as\n", demoData.trades, demoData.stockins)
+				fmt.Fprintf(out, "time goes by; orderhub pulls them every 5s and writes them into the 金蝶 simulators. Ctrl-C stops.\n")
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				go func() {
@@ -106,6 +181,7 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 							Every: every, Client: &http.Client{Timeout: 10 * time.Second}, Log: log.With("component", "mall-simulator")}).Run(ctx)
 					}
 				}()
+				go feedDemo(ctx, lab, log)
 				return func() { cancel(); <-done }
 			}, 0)
 		},

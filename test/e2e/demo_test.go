@@ -150,6 +150,50 @@ func TestDemoReadme(t *testing.T) {
 		t.Errorf("/metrics: %d, orderhub_push_requests_total present: %v", resp.StatusCode, bytes.Contains(metrics, []byte("orderhub_push_requests_total")))
 	}
 
+	// The 旺店通 → 金蝶 flows: the printed trade is pulled and written, and
+	// the printed refused trade waits as an exception with the ERP's message.
+	var tradeLine, excLine string
+	for _, l := range readLines(out) {
+		switch {
+		case strings.HasPrefix(l, "a written trade:"):
+			tradeLine = strings.TrimSpace(strings.TrimPrefix(l, "a written trade:"))
+		case strings.HasPrefix(l, "exceptions (异常):"):
+			excLine = strings.TrimSpace(strings.TrimPrefix(l, "exceptions (异常):"))
+			excLine, _, _ = strings.Cut(excLine, "   (")
+		}
+	}
+	if tradeLine == "" || excLine == "" {
+		t.Fatalf("demo output lacks the flow lines:\n%s", out)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		status, body := runCurl(t, cwd, tradeLine)
+		if status == http.StatusOK && bytes.Contains(body, []byte(`"stage":"written"`)) && bytes.Contains(body, []byte(`"stage":"pulled"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the printed trade is not pulled and written: %d %s", status, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for {
+		status, body := runCurl(t, cwd, excLine)
+		var exc struct {
+			Exceptions []struct {
+				OrderNo string `json:"order_no"`
+				Error   struct{ Message, Hint string }
+			} `json:"exceptions"`
+		}
+		_ = json.Unmarshal(body, &exc)
+		if status == http.StatusOK && len(exc.Exceptions) == 1 && exc.Exceptions[0].Error.Hint != "" && strings.Contains(exc.Exceptions[0].Error.Message, "NEW-SKU-2026") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the exceptions line shows %d %s; want the one refused trade with 星辰's message and a hint", status, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	if code := p.stop(os.Interrupt, 10*time.Second); code != 0 {
 		t.Fatalf("demo exited with %d after SIGINT, want 0", code)
 	}

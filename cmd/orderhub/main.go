@@ -118,6 +118,9 @@ func checkCmd() *cobra.Command {
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
 			}
+			if e := config.NothingConfigured(cfg); e != nil {
+				return printConfigErrors(cmd.ErrOrStderr(), config.Errors{e})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d systems, %d sources, store %s)\n", path, len(cfg.Systems), len(cfg.Sources), redactStore(cfg.Store))
 			return nil
 		},

@@ -153,7 +153,7 @@ func JSONProblem(body []byte, err error) *problem.Problem {
 		at := min(syn.ByteOffset, int64(len(body)))
 		line, col := lineCol(body, at)
 		p := problem.New(http.StatusBadRequest, "malformed_json",
-			fmt.Sprintf("the body is not valid JSON at byte %d (line %d, column %d): %s", at+1, line, col, syn.Err),
+			fmt.Sprintf("the body is not valid JSON at byte %d (line %d, column %d): %s", at+1, line, col, Clip(fmt.Sprint(syn.Err), 200)),
 			"send one JSON object encoded in UTF-8")
 		p.Offset = min(at+1, int64(len(body)))
 		return p
@@ -207,7 +207,7 @@ func ErrEmptyBody() *problem.Problem {
 func kindWords(sem *json.SemanticError) string {
 	var v1 *jsonv1.UnmarshalTypeError
 	if errors.As(sem.Err, &v1) && v1.Value != "" {
-		return "a JSON " + v1.Value // e.g. Money: `amount "1.005"`
+		return "a JSON " + Clip(v1.Value, 80) // e.g. Money: `amount "1.005"`
 	}
 	switch sem.JSONKind {
 	case '"':

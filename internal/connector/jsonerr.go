@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +94,7 @@ func CheckShape(body []byte, known func(name string) bool) *problem.Problem {
 	if p := checkObject(body); p != nil {
 		return p
 	}
-	dec := jsontext.NewDecoder(strings.NewReader(string(body)))
+	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil
 	}

@@ -174,8 +174,10 @@ func Decode(body []byte) (order.Order, error) {
 		p.Field = "source"
 		return o, p
 	}
-	if p := connector.CheckShape(body, isOrderName); p != nil {
-		return o, p // {} and the like: nothing of an order in it
+	if o.OrderNo == "" && o.Status == "" && o.CreatedAt.IsZero() {
+		if p := connector.CheckShape(body, isOrderName); p != nil {
+			return o, p // {} and the like: nothing of an order in it
+		}
 	}
 	if p := connector.CheckOrderNo("order_no", o.OrderNo); p != nil {
 		return o, p

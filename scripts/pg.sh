@@ -33,24 +33,12 @@ cleanup() {
 
 start_postgres() {
 	bindir=$(pg_bindir)
-	if [ -z "$bindir" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		say "PostgreSQL server not found; installing the postgresql package"
-		local aptlog
-		aptlog=$(mktemp /tmp/orderhub-apt.XXXXXX)
-		if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; } >"$aptlog" 2>&1; then
-			tail -n 30 "$aptlog" >&2
-			rm -f "$aptlog"
-			say "apt-get install postgresql failed"
-			exit 1
-		fi
-		rm -f "$aptlog"
-		bindir=$(pg_bindir)
-	fi
 	if [ -z "$bindir" ]; then
-		say "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin."
-		say "Install them (Debian/Ubuntu: sudo apt-get install postgresql), or set"
-		say "ORDERHUB_TEST_POSTGRES_URL to the admin URL of a server where you may create databases."
-		exit 1
+		# scripts/deps installs them when we are root, or says how.
+		# shellcheck source=scripts/deps
+		. "$(dirname "${BASH_SOURCE[0]}")/deps"
+		deps_ensure postgresql || exit 1
+		bindir=$(pg_bindir)
 	fi
 
 	trap cleanup EXIT

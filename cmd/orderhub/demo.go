@@ -107,7 +107,7 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 					}
 				}()
 				return func() { cancel(); <-done }
-			})
+			}, 0)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "orderhub-demo", "folder for the demo's database, config and sample order")

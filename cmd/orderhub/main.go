@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -52,36 +53,62 @@ Start with 'orderhub demo': a server with a built-in mall simulator, nothing to 
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd())
+	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd(), healthCmd(),
+		backfillCmd(), exceptionsCmd(), mapCmd())
 	return root
 }
 
 func serveCmd() *cobra.Command {
 	var path string
+	var drainDelay time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run orderhub with a configuration file",
+		Long: `serve runs orderhub with a configuration file until SIGINT or SIGTERM.
+
+SIGHUP reloads the file without closing the listener: it is checked as
+'orderhub check' does, a file with problems is refused (the problems are
+logged and the running configuration stays), and otherwise sources, systems,
+their secrets and the API tokens are swapped between requests. Settings that
+need a restart (store, listen, log.format, ingest.sqlite_synchronous,
+ingest.batch_max, ingest.batch_wait) keep their running values, and the log
+says so.
+
+SIGTERM drains: requests in flight are answered and their orders committed,
+then the process exits and logs how long that took.`,
 		Example: `  orderhub serve --config orderhub.yaml
-  MALL_APP_SIGN=… orderhub serve -c /etc/orderhub/orderhub.yaml`,
+  MALL_APP_SIGN=… orderhub serve -c /etc/orderhub/orderhub.yaml
+  kill -HUP $(pidof orderhub)    # reload the configuration`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path)
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
 			}
-			return run(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.Log), nil)
+			return run(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.Log), nil, drainDelay)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "orderhub.yaml", "configuration file")
+	cmd.Flags().DurationVar(&drainDelay, "drain-delay", 0, "on SIGTERM, answer /healthz 503 but keep serving this long before closing the listener, so a load balancer polling /healthz stops sending first")
 	return cmd
 }
 
 // run starts an App, calls started (if any) once it is ready, and serves
-// until SIGINT or SIGTERM.
-func run(ctx context.Context, cfg *config.Config, log *slog.Logger, started func(a *app.App) func()) error {
+// until SIGINT or SIGTERM; SIGHUP reloads the configuration from cfg.File.
+// On SIGTERM the node drains: with drainDelay, /healthz answers 503 for
+// that long while requests are still served, then the listener closes.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger, started func(a *app.App) func(), drainDelay time.Duration) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.New(ctx, cfg, log)
+	// Taken before the node starts: SIGHUP's default is to end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var opts []app.Option
+	if lh, ok := log.Handler().(*levelHandler); ok {
+		opts = append(opts, app.WithLogLevel(lh.level))
+	}
+	a, err := app.New(ctx, cfg, log, opts...)
 	if err != nil {
 		return err
 	}
@@ -93,14 +120,27 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, started func
 		cleanup = started(a)
 	}
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-a.Served():
+serving:
+	for {
+		select {
+		case <-ctx.Done():
+			break serving
+		case serveErr = <-a.Served():
+			break serving
+		case <-hup:
+			log.Info("SIGHUP: reloading the configuration", "file", cfg.File)
+			_, _ = a.ReloadFile(cfg.File) // the outcome is logged either way
+		}
 	}
+	stop() // a second SIGINT or SIGTERM ends the process at once
 	if cleanup != nil {
 		cleanup()
 	}
-	log.Info("shutting down")
+	if drainDelay > 0 && serveErr == nil {
+		a.Drain()
+		log.Info("waiting before closing the listener", "drain_delay", drainDelay.String())
+		time.Sleep(drainDelay)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return errors.Join(serveErr, a.Shutdown(sctx))
@@ -173,20 +213,40 @@ func schemaCmd() *cobra.Command {
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print orderhub's version",
-		Args:  cobra.NoArgs,
+		Short: "Print orderhub's version and the commit it was built from",
+		Long: `version prints the release, the commit the binary was built from (with its time, and
+whether the checkout had uncommitted changes), the Go toolchain and the platform.
+
+` + version.CommitHelp,
+		Args: cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "orderhub", version.String())
+			info := version.Get()
+			fmt.Fprintln(cmd.OutOrStdout(), "orderhub", info.String(), runtime.GOOS+"/"+runtime.GOARCH)
+			if info.Commit == "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "orderhub version: this build recorded no commit.\n"+version.CommitHelp)
+			}
 		},
 	}
 }
 
+// newLogger builds the process's logger. Its level is a variable a reload
+// can change (see levelHandler).
 func newLogger(w io.Writer, c config.Log) *slog.Logger {
-	var level slog.Level
+	level := new(slog.LevelVar)
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	if c.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
+	} else {
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(&levelHandler{Handler: h, level: level})
+}
+
+// levelHandler is the root handler: it carries the level variable of the
+// handler it wraps, so that run can hand it to the App for reloads.
+type levelHandler struct {
+	slog.Handler
+	level *slog.LevelVar
 }

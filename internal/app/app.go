@@ -11,17 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"orderhub/internal/config"
-	"orderhub/internal/connector"
-	"orderhub/internal/console"
 	"orderhub/internal/ingest"
 	"orderhub/internal/jobs"
 	"orderhub/internal/store"
@@ -34,23 +31,40 @@ import (
 
 // App is one running orderhub node.
 type App struct {
-	cfg       *config.Config
+	cfg       *config.Config // as started; the one in effect is Runtime().Config
 	log       *slog.Logger
+	level     *slog.LevelVar // the logger's level, when a reload may change it
 	store     *store.Store
 	jobs      *jobs.Runner
 	committer *ingest.Committer
+	metrics   *ingest.Metrics
 	registry  *prometheus.Registry
-	handler   http.Handler
 	server    *http.Server
 	listener  net.Listener
 	ready     atomic.Bool
+	draining  atomic.Bool
+	conns     connTracker
 	served    chan error
+	serveDone chan struct{} // closed when Serve has returned
+
+	rt       atomic.Pointer[Runtime]
+	reloadMu sync.Mutex // one reload at a time
+	reloads  *prometheus.CounterVec
+	reloadOK prometheus.Gauge
 }
+
+// Option adjusts a new App.
+type Option func(*App)
+
+// WithLogLevel hands over the variable that sets the logger's level, so that
+// a reload can apply a changed log.level; without it log.level needs a
+// restart.
+func WithLogLevel(v *slog.LevelVar) Option { return func(a *App) { a.level = v } }
 
 // New opens the store, brings both schemas up to date and builds every
 // stage. Nothing listens yet: Start does that last, so that the first request
 // the port answers is already served by a ready node.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -58,7 +72,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1)}
+	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1), serveDone: make(chan struct{})}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := a.build(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -80,61 +97,35 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.jobs = runner
 
-	metrics := ingest.NewMetrics(a.registry)
+	a.metrics = ingest.NewMetrics(a.registry)
 	workers := 1 // SQLite: one writer
 	if a.store.Dialect() == store.Postgres {
 		workers = 4 // order locks let batches commit side by side
 	}
 	a.committer = ingest.NewCommitter(a.store, ingest.CommitterOptions{
 		MaxBatch: a.cfg.Ingest.BatchMax, MaxWait: a.cfg.Ingest.BatchWait.Std(), Workers: workers,
-		Hook: runner.QueueDispatch, Log: a.log, Metrics: metrics,
+		Hook: runner.QueueDispatch, Log: a.log, Metrics: a.metrics,
 	})
+	a.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orderhub_config_reloads_total", Help: "Configuration reloads (SIGHUP), by result: applied or refused.",
+	}, []string{"result"})
+	a.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "orderhub_config_last_reload_successful", Help: "1 when the last reload was applied (or none was tried), 0 when it was refused.",
+	})
+	a.reloadOK.Set(1)
+	a.registry.MustRegister(a.reloads, a.reloadOK)
 
-	sources, err := a.pushSources()
+	rt, err := a.buildRuntime(a.cfg)
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /v1/push/{source}", ingest.NewPushHandler(sources, a.committer, a.log, metrics))
-	console.NewAPI(a.store, a.cfg.API.Tokens, a.cfg.Location, a.log).Register(mux)
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
-	a.handler = mux
+	a.rt.Store(rt)
 	return nil
 }
 
-func (a *App) pushSources() ([]*ingest.Source, error) {
-	names := make([]string, 0, len(a.cfg.Sources))
-	for n := range a.cfg.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var out []*ingest.Source
-	for _, name := range names {
-		src := a.cfg.Sources[name]
-		if src.Mode != "push" {
-			continue
-		}
-		sys, ok := a.cfg.Systems[src.System]
-		if !ok {
-			return nil, fmt.Errorf("source %q names system %q, which is not configured", name, src.System)
-		}
-		recv, err := connector.NewPushReceiver(connector.PushEnv{System: sys, Location: a.cfg.Location, ReplayWindow: a.cfg.Ingest.ReplayWindow.Std()})
-		if err != nil {
-			return nil, fmt.Errorf("source %q: %w", name, err)
-		}
-		limit := int64(a.cfg.Ingest.MaxBody)
-		if src.MaxBody > 0 {
-			limit = int64(src.MaxBody)
-		}
-		out = append(out, &ingest.Source{Name: name, Receiver: recv, MaxBody: limit})
-	}
-	return out, nil
-}
-
 // Handler is the node's HTTP handler (for tests and benchmarks that serve it
-// themselves).
-func (a *App) Handler() http.Handler { return a.handler }
+// themselves). It follows reloads.
+func (a *App) Handler() http.Handler { return a }
 
 // Store is the node's store.
 func (a *App) Store() *store.Store { return a.store }
@@ -146,21 +137,36 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	go a.committer.Run()
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+	ln, inherited, err := listen(a.cfg.Listen)
 	if err != nil {
 		a.stopBackground(ctx)
 		return fmt.Errorf("listening on %s: %w", a.cfg.Listen, err)
 	}
+	if inherited {
+		a.log.Info("serving on the socket systemd passed; it stays open across restarts", "socket", ln.Addr().String())
+		if ln.Addr().String() != a.cfg.Listen {
+			a.log.Warn("listen is not used: the socket systemd passed decides the address", "listen", a.cfg.Listen, "socket", ln.Addr().String())
+		}
+	}
 	a.listener = ln
 	a.server = &http.Server{
-		Handler:           a.handler,
+		ConnState:         a.conns.track,
+		ConnContext:       withConn,
+		Handler:           a,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	a.ready.Store(true)
-	go func() { a.served <- a.server.Serve(ln) }()
+	go func() {
+		defer close(a.serveDone)
+		err := a.server.Serve(ln)
+		if a.draining.Load() {
+			err = nil // the drain closed the listener
+		}
+		a.served <- err
+	}()
 	a.log.Info("orderhub ready", "version", version.String(), "listen", ln.Addr().String(), "store", a.store.Location())
 	return nil
 }
@@ -171,19 +177,67 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Served reports the server's exit; it receives when serving stops.
 func (a *App) Served() <-chan error { return a.served }
 
+// Drain turns /healthz to 503 while the node goes on serving, so that a
+// load balancer that polls it stops sending here before the listener
+// closes. Shutdown drains too; call Drain first to leave a balancer time.
+func (a *App) Drain() {
+	if a.draining.Swap(true) {
+		return
+	}
+	a.ready.Store(false)
+	addr := ""
+	if a.listener != nil {
+		addr = a.listener.Addr().String()
+	}
+	a.log.Info("draining", "listen", addr)
+}
+
 // Shutdown stops taking requests, answers the ones in flight (their
 // documents are committed), drains the committer, stops River and closes the
-// store.
+// store. It logs how long that took, phase by phase.
 func (a *App) Shutdown(ctx context.Context) error {
-	a.ready.Store(false)
+	begin := time.Now()
+	a.Drain()
 	var errs []error
+	mark := begin
+	phase := func() string {
+		now := time.Now()
+		d := now.Sub(mark)
+		mark = now
+		return d.Round(100 * time.Microsecond).String()
+	}
 	if a.server != nil {
+		// No new connections; then the ones open are retired (see
+		// connTracker) before Shutdown closes what is left.
+		if err := a.listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) { // Serve closes it when it fails
+			errs = append(errs, fmt.Errorf("closing the listener: %w", err))
+		}
+		<-a.serveDone
+		a.conns.retire()
 		if err := a.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the HTTP server: %w", err))
 		}
 	}
-	errs = append(errs, a.stopBackground(ctx))
-	return errors.Join(errs...)
+	tHTTP := phase()
+	a.committer.Close()
+	tCommit := phase()
+	if err := a.jobs.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stopping jobs: %w", err))
+	}
+	tJobs := phase()
+	if err := a.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing the store: %w", err))
+	}
+	tStore := phase()
+	err := errors.Join(errs...)
+	total := time.Since(begin)
+	attrs := []any{"in", fmt.Sprintf("%.3fs", total.Seconds()), "http", tHTTP, "committer", tCommit, "jobs", tJobs, "store", tStore}
+	if err != nil {
+		a.log.Error("stopped with errors", append(attrs, "err", err)...)
+	} else {
+		a.log.Info("stopped", attrs...)
+	}
+	return err
 }
 
 func (a *App) stopBackground(ctx context.Context) error {
@@ -201,7 +255,7 @@ func (a *App) stopBackground(ctx context.Context) error {
 func (a *App) healthz(w http.ResponseWriter, r *http.Request) {
 	status, code := "ok", http.StatusOK
 	if !a.ready.Load() {
-		status, code = "stopping", http.StatusServiceUnavailable
+		status, code = "draining", http.StatusServiceUnavailable
 	} else if err := a.store.Ping(r.Context()); err != nil {
 		status, code = "store unreachable", http.StatusServiceUnavailable
 	}

@@ -16,7 +16,7 @@ type testShopSettings struct {
 	AppKey  string   `yaml:"app_key" doc:"the shop's app key"`
 	AppSign Secret   `yaml:"app_sign" doc:"signing secret; use ${ENV_VAR}" required:"true"`
 	Env     string   `yaml:"env" doc:"sandbox or live" enum:"sandbox,live"`
-	Timeout Duration `yaml:"timeout" doc:"request timeout"`
+	Timeout Duration `yaml:"request_timeout" doc:"request timeout"`
 	Retries int      `yaml:"retries" doc:"retries per request" min:"0"`
 }
 
@@ -41,6 +41,7 @@ func init() {
 	RegisterKind(KindSpec{Kind: "testshop", Summary: "a test shop", Push: true,
 		NewSettings: func() any { return &testShopSettings{} }})
 	RegisterKind(KindSpec{Kind: "testerp", Summary: "a test ERP", Push: false,
+		PullAPIs: []string{"orders.query", "refunds.query"}, WriteAPIs: []string{"bill_save"},
 		NewSettings: func() any { return &testERPSettings{} }})
 }
 
@@ -70,7 +71,7 @@ systems:
     app_key: ${SHOP_KEY:-mall-1}
     app_sign: ${SHOP_SIGN}
     env: live
-    timeout: 3s
+    request_timeout: 3s
   shop_b:
     <<: &shared {kind: testshop, app_sign: "0123456789", env: sandbox}
     env: live
@@ -240,7 +241,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in a system", "systems:\n  shop:\n    kind: testshop\n    app_sign: \"12345678\"\n    app_sing: x\n",
 			nil, []want{{"t.yaml:5:5", `systems.shop.app_sing: unknown key "app_sing" (did you mean "app_sign"?)`}}},
 		{"unknown key in a system, no guess", "systems:\n  shop: {kind: testshop, app_sign: \"12345678\", colour: red}\n",
-			nil, []want{{"t.yaml:2:48", `(valid keys: app_key, app_sign, base_url, env, kind, retries, timeout)`}}},
+			nil, []want{{"t.yaml:2:48", `(valid keys: app_key, app_sign, base_url, env, kind, request_timeout, retries, timeout)`}}},
 		{"unknown key in a source", "systems:\n" + shopOK + "sources:\n  o: {system: shop, mode: push, max: 1}\n",
 			nil, []want{{"t.yaml:4:33", `unknown key "max" (did you mean "max_body"?)`}}},
 		{"unknown kind", "systems:\n  shop: {kind: testshp, app_sign: \"12345678\"}\n",
@@ -263,8 +264,8 @@ func TestParseErrors(t *testing.T) {
 			nil, []want{{"t.yaml:2:53", `systems.shop.env: unknown env "prod" (use one of: sandbox, live)`}}},
 		{"bad duration", "ingest:\n  batch_wait: soon\n",
 			nil, []want{{"t.yaml:2:15", `ingest.batch_wait: "soon" is not a duration; write it like 500ms, 30s, 2m or 1h`}}},
-		{"bad duration in settings", "systems:\n  shop: {kind: testshop, app_sign: \"12345678\", timeout: -1s}\n",
-			nil, []want{{"t.yaml:2:57", `"-1s" is negative`}}},
+		{"bad duration in settings", "systems:\n  shop: {kind: testshop, app_sign: \"12345678\", request_timeout: -1s}\n",
+			nil, []want{{"t.yaml:2:65", `"-1s" is negative`}}},
 		{"bad size", "ingest:\n  max_body: lots\n",
 			nil, []want{{"t.yaml:2:13", `ingest.max_body: "lots" is not a size`}}},
 		{"zero size", "ingest:\n  max_body: 0\n",
@@ -301,8 +302,22 @@ func TestParseErrors(t *testing.T) {
 			nil, []want{{"t.yaml:2:20", `no systems are configured`}}},
 		{"source on a non-push kind", "systems:\n  erp: {kind: testerp}\nsources:\n  orders: {system: erp, mode: push}\n",
 			nil, []want{{"t.yaml:4:20", `system "erp" is of kind "testerp", which cannot push orders to orderhub (use a system whose kind accepts pushes: `}}},
-		{"pull mode", "systems:\n" + shopOK + "sources:\n  orders: {system: shop, mode: pull}\n",
-			nil, []want{{"t.yaml:4:32", `sources.orders.mode: mode "pull" is not available in this build; supported: push`}}},
+		{"pull from a push-only kind", "systems:\n" + shopOK + "sources:\n  orders: {system: shop, mode: pull}\n",
+			nil, []want{{"t.yaml:4:20", `system "shop" is of kind "testshop", which cannot be pulled from (use a system whose kind has pull APIs: testerp)`}}},
+		{"pull without api", "systems:\n  erp: {kind: testerp}\nsources:\n  orders: {system: erp, mode: pull}\n",
+			nil, []want{{"t.yaml:4:3", `a pull source needs api: (add api: with one of: orders.query, refunds.query)`}}},
+		{"pull with an unknown api", "systems:\n  erp: {kind: testerp}\nsources:\n  orders: {system: erp, mode: pull, api: order.query}\n",
+			nil, []want{{"t.yaml:4:42", `kind "testerp" has no pull API "order.query" (did you mean "orders.query"?)`}}},
+		{"pull with a bad start", "systems:\n  erp: {kind: testerp}\nsources:\n  orders: {system: erp, mode: pull, api: orders.query, start: yesterday}\n",
+			nil, []want{{"t.yaml:4:63", `"yesterday" is not a time; write it like "2026-01-01 00:00:00"`}}},
+		{"pull settings on a push source", "systems:\n" + shopOK + "sources:\n  orders: {system: shop, mode: push, every: 1m}\n",
+			nil, []want{{"t.yaml:4:45", `every applies to pull sources only`}}},
+		{"flow to an unknown source", "systems:\n  erp: {kind: testerp}\nflows:\n  f: {source: nope, target: erp, api: bill_save}\n",
+			nil, []want{{"t.yaml:4:15", `flows.f.source: unknown source "nope"`}}},
+		{"flow to a kind that cannot be written", "systems:\n" + shopOK + "  erp: {kind: testerp}\nsources:\n  o: {system: erp, mode: pull, api: orders.query}\nflows:\n  f: {source: o, target: shop, api: bill_save}\n",
+			nil, []want{{"t.yaml:7:26", `system "shop" is of kind "testshop", which cannot be written to (use a system whose kind takes bills: testerp)`}}},
+		{"flow to an unknown api", "systems:\n  erp: {kind: testerp}\nsources:\n  o: {system: erp, mode: pull, api: orders.query}\nflows:\n  f: {source: o, target: erp, api: bill_sav}\n",
+			nil, []want{{"t.yaml:6:36", `kind "testerp" has no API "bill_sav" to write (did you mean "bill_save"?)`}}},
 		{"missing mode", "systems:\n" + shopOK + "sources:\n  orders: {system: shop}\n",
 			nil, []want{{"t.yaml:4:3", `missing required key "mode"`}}},
 		{"bad system name", "systems:\n  Shop: {kind: testshop, app_sign: \"12345678\"}\n",

@@ -19,6 +19,12 @@ type KindSpec struct {
 	NewSettings func() any
 	// Push reports that sources with mode push may use systems of this kind.
 	Push bool
+	// PullAPIs are the APIs sources with mode pull may name for this kind.
+	PullAPIs []string
+	// WriteAPIs are the APIs flows may write to on a target of this kind.
+	WriteAPIs []string
+	// Send reports that rules may name systems of this kind as channels.
+	Send bool
 }
 
 // SettingsValidator is implemented by settings structs that need checks beyond

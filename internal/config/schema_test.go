@@ -110,7 +110,7 @@ func TestSchemaKinds(t *testing.T) {
 	if at(t, shop, "additionalProperties") != false {
 		t.Error("testshop settings are not closed")
 	}
-	for _, key := range []string{"kind", "base_url", "app_key", "app_sign", "env", "timeout", "retries"} {
+	for _, key := range []string{"kind", "base_url", "app_key", "app_sign", "env", "timeout", "request_timeout", "retries"} {
 		at(t, shop, "properties", key)
 	}
 	if at(t, shop, "properties", "app_sign", "writeOnly") != true {

@@ -26,6 +26,8 @@ type Config struct {
 	// Sources say how orders arrive from a system, by name; the name is the
 	// last path segment of POST /v1/push/{source}.
 	Sources map[string]*Source `yaml:"sources" doc:"how orders arrive, by name; push sources are served at POST /v1/push/{name}"`
+	// Flows write the documents of a source into a target system, by name.
+	Flows map[string]*Flow `yaml:"flows" doc:"integrations by name: a source's documents mapped and written into a target system (集成方案)"`
 
 	// Location is Timezone resolved; set by Load.
 	Location *time.Location `yaml:"-"`
@@ -75,6 +77,8 @@ type APIToken struct {
 type System struct {
 	Kind    string `yaml:"kind" doc:"connector kind, e.g. mall or webhook" required:"true"`
 	BaseURL string `yaml:"base_url" doc:"the system's API root; point it at a simulator for tests"`
+	// Timeout bounds one HTTP call to the system.
+	Timeout Duration `yaml:"timeout" doc:"longest one HTTP call to this system may take; default 30s"`
 
 	Name     string   `yaml:"-"`
 	Settings any      `yaml:"-"`
@@ -84,12 +88,56 @@ type System struct {
 // Source says how orders arrive from a system.
 type Source struct {
 	System string `yaml:"system" doc:"name of a configured system" required:"true"`
-	Mode   string `yaml:"mode" doc:"push: the system POSTs orders to /v1/push/{source}" enum:"push" required:"true"`
+	Mode   string `yaml:"mode" doc:"push: the system POSTs orders to /v1/push/{source}; pull: orderhub polls the system's API" enum:"push,pull" required:"true"`
 	// MaxBody overrides Ingest.MaxBody for this source.
-	MaxBody ByteSize `yaml:"max_body" doc:"overrides ingest.max_body for this source"`
+	MaxBody ByteSize `yaml:"max_body" doc:"overrides ingest.max_body for this source (push)"`
+
+	// API is the system's API a pull source reads, e.g. trade.query.
+	API string `yaml:"api" doc:"pull: the API to read, e.g. trade.query or stockin.order.query.refund"`
+	// Every is how often a pull source polls.
+	Every Duration `yaml:"every" doc:"pull: how often to poll; default 1m"`
+	// Overlap is how far back each poll re-reads before the last sync time,
+	// for documents that became visible late; unchanged ones are dropped.
+	Overlap Duration `yaml:"overlap" doc:"pull: how far before the last sync time each poll re-reads, for documents committed late; default 3m"`
+	// Start is where a pull source's first window begins.
+	Start TimeText `yaml:"start" doc:"pull: where the first window begins: yyyy-MM-dd HH:mm:ss in the configured timezone, or RFC 3339; default the time the source is first run"`
+	// MaxWindowDocs splits a window that holds more documents than this.
+	MaxWindowDocs int `yaml:"max_window_docs" doc:"pull: a window holding more documents than this is cut in two; default 5000" min:"1"`
 
 	Name string   `yaml:"-"`
 	Pos  Position `yaml:"-"`
+	// StartAt is Start resolved in the configured zone; set by Load.
+	StartAt time.Time `yaml:"-"`
+}
+
+// Flow writes the documents of a source into a target system (集成方案).
+type Flow struct {
+	Source string `yaml:"source" doc:"name of a configured source" required:"true"`
+	Target string `yaml:"target" doc:"name of a configured system that can be written to" required:"true"`
+	API    string `yaml:"api" doc:"the target's API, e.g. sal_order_save or SAL_RETURNSTOCK" required:"true"`
+	// Mapping is a mapping file; without it the mapping shipped for the
+	// (source API, target API) pair is used.
+	Mapping string `yaml:"mapping" doc:"mapping file (relative to this config file); default: the mapping shipped for the source API and target API"`
+	// When selects the documents to write; without it every one is.
+	When string `yaml:"when" doc:"expression over doc, order and vars; only documents for which it is true are written"`
+	// Vars override the mapping's variables (organisation numbers, bill types).
+	Vars map[string]string `yaml:"vars" doc:"values for the mapping's vars, e.g. sale_org: \"100\""`
+	// Lookups add entries to the mapping's lookup tables.
+	Lookups map[string]map[string]string `yaml:"lookups" doc:"entries for the mapping's lookup tables by table name, e.g. materials: {SKU-RED-M: \"1.01.001\"}; a code without an entry is sent as the source writes it"`
+	// Batch is how many bills one call carries, where the API takes several.
+	Batch int   `yaml:"batch" doc:"bills per call where the target takes several; default the API's (50 for BatchSave)" min:"1"`
+	Retry Retry `yaml:"retry" doc:"backoff for transport errors and throttling"`
+
+	Name string   `yaml:"-"`
+	Pos  Position `yaml:"-"`
+}
+
+// Retry is a backoff: from Initial doubling to Max, for at most Attempts
+// tries before the item becomes an exception.
+type Retry struct {
+	Initial  Duration `yaml:"initial" doc:"first wait; default 1s"`
+	Max      Duration `yaml:"max" doc:"longest wait; default 10m"`
+	Attempts int      `yaml:"attempts" doc:"tries before the item waits for a person as an exception; default 20" min:"1"`
 }
 
 // Position is where something was written in the config file.

@@ -47,9 +47,7 @@ func (d *decoder) checkFields(v reflect.Value, fields []field, seen map[string]e
 
 // plannedValues are enum values the design has but this build does not
 // implement; "not available in this build" is kinder than "unknown".
-var plannedValues = map[reflect.Type]map[string][]string{
-	reflect.TypeFor[Source](): {"mode": {"pull"}},
-}
+var plannedValues = map[reflect.Type]map[string][]string{}
 
 // enumProblem says what is wrong with a value outside its enum tag's list and
 // how to fix it.
@@ -194,6 +192,107 @@ func (d *decoder) validate(cfg *Config) {
 			d.checkSource(cfg, src, p)
 		}
 	}
+	for name, fl := range cfg.Flows {
+		p := join("flows", name)
+		d.checkName("flow", name, p)
+		if fl != nil {
+			d.checkFlow(cfg, fl, p)
+		}
+	}
+}
+
+// checkPull checks what a pull source needs besides its system: an API the
+// system's kind can be pulled from, and a start time in the configured zone.
+func (d *decoder) checkPull(cfg *Config, src *Source, spec KindSpec, path string) {
+	if src.Mode != "pull" {
+		for _, key := range []string{"api", "every", "overlap", "start", "max_window_docs"} {
+			if d.written(join(path, key)) {
+				d.add(d.valuePos(join(path, key)), join(path, key), fmt.Sprintf("%s applies to pull sources only", key),
+					"remove it, or set mode: pull")
+			}
+		}
+		return
+	}
+	if d.written(join(path, "max_body")) {
+		d.add(d.valuePos(join(path, "max_body")), join(path, "max_body"), "max_body applies to push sources only", "remove it")
+	}
+	apiPath := join(path, "api")
+	switch {
+	case len(spec.PullAPIs) == 0:
+		var kinds []string
+		for _, k := range Kinds() {
+			if len(k.PullAPIs) > 0 {
+				kinds = append(kinds, k.Kind)
+			}
+		}
+		d.add(d.valuePos(join(path, "system")), join(path, "system"),
+			fmt.Sprintf("system %q is of kind %q, which cannot be pulled from", src.System, spec.Kind),
+			"use a system whose kind has pull APIs: "+strings.Join(kinds, ", "))
+	case src.API == "":
+		d.add(d.seen[path].key, apiPath, "a pull source needs api:", "add api: with one of: "+strings.Join(spec.PullAPIs, ", "))
+	case !slices.Contains(spec.PullAPIs, src.API):
+		d.add(d.valuePos(apiPath), apiPath, fmt.Sprintf("kind %q has no pull API %q", spec.Kind, src.API),
+			didYouMean(src.API, spec.PullAPIs, "its pull APIs"))
+	}
+	if src.Start != "" && cfg.Location != nil && !d.bad[join(path, "start")] {
+		t, err := src.Start.In(cfg.Location)
+		if err != nil {
+			d.add(d.valuePos(join(path, "start")), join(path, "start"), err.Error(), "")
+		}
+		src.StartAt = t
+	}
+	if d.written(join(path, "every")) && src.Every.Std() < time.Second {
+		d.add(d.valuePos(join(path, "every")), join(path, "every"), "every must be at least 1s", "poll every 1m unless the provider allows more")
+	}
+}
+
+// checkFlow checks a flow's references: a source, and a target whose kind
+// writes the named API.
+func (d *decoder) checkFlow(cfg *Config, fl *Flow, path string) {
+	if fl.Source != "" && !d.bad[join(path, "source")] {
+		if _, ok := cfg.Sources[fl.Source]; !ok {
+			d.add(d.valuePos(join(path, "source")), join(path, "source"), fmt.Sprintf("unknown source %q", fl.Source),
+				didYouMean(fl.Source, keys(cfg.Sources), "configured sources"))
+		}
+	}
+	if fl.Target == "" || d.bad[join(path, "target")] {
+		return
+	}
+	sys, ok := cfg.Systems[fl.Target]
+	if !ok || sys == nil {
+		d.add(d.valuePos(join(path, "target")), join(path, "target"), fmt.Sprintf("unknown system %q", fl.Target),
+			didYouMean(fl.Target, keys(cfg.Systems), "configured systems"))
+		return
+	}
+	spec, ok := LookupKind(sys.Kind)
+	if !ok {
+		return // reported at the system
+	}
+	if len(spec.WriteAPIs) == 0 {
+		var kinds []string
+		for _, k := range Kinds() {
+			if len(k.WriteAPIs) > 0 {
+				kinds = append(kinds, k.Kind)
+			}
+		}
+		d.add(d.valuePos(join(path, "target")), join(path, "target"),
+			fmt.Sprintf("system %q is of kind %q, which cannot be written to", fl.Target, sys.Kind),
+			"use a system whose kind takes bills: "+strings.Join(kinds, ", "))
+		return
+	}
+	if fl.API != "" && !d.bad[join(path, "api")] && !slices.Contains(spec.WriteAPIs, fl.API) {
+		d.add(d.valuePos(join(path, "api")), join(path, "api"), fmt.Sprintf("kind %q has no API %q to write", spec.Kind, fl.API),
+			didYouMean(fl.API, spec.WriteAPIs, "its APIs"))
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (d *decoder) checkStore(store string) {
@@ -277,8 +376,12 @@ func (d *decoder) checkSource(cfg *Config, src *Source, path string) {
 		return
 	}
 	spec, ok := LookupKind(sys.Kind)
-	if !ok || src.Mode != "push" || spec.Push {
-		return // an unknown kind or mode is reported where it was written
+	if !ok {
+		return // an unknown kind is reported where it was written
+	}
+	d.checkPull(cfg, src, spec, path)
+	if src.Mode != "push" || spec.Push {
+		return
 	}
 	var pushKinds []string
 	for _, k := range Kinds() {

@@ -51,6 +51,39 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText writes the duration back in Go syntax.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
+// TimeText is a point in time as written in the file: yyyy-MM-dd HH:mm:ss
+// (in the configured zone) or RFC 3339. It is resolved once the zone is
+// known; UnmarshalText only checks the form.
+type TimeText string
+
+// TimeLayout is the zone-less form TimeText takes, the providers' own.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// UnmarshalText checks that the text is one of the two forms.
+func (t *TimeText) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if _, err := TimeText(s).In(time.UTC); err != nil {
+		return err
+	}
+	*t = TimeText(s)
+	return nil
+}
+
+// In resolves the time in loc (used when the text has no offset).
+func (t TimeText) In(loc *time.Location) (time.Time, error) {
+	s := string(t)
+	if v, err := time.ParseInLocation(TimeLayout, s, loc); err == nil {
+		return v, nil
+	}
+	if v, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return v, nil
+	}
+	if v, err := time.Parse(time.RFC3339, s); err == nil {
+		return v, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time; write it like \"2026-01-01 00:00:00\" (in the configured timezone) or 2026-01-01T00:00:00+08:00", s)
+}
+
 // ByteSize is a size written as a plain number of bytes or with a unit:
 // 512KiB, 1MiB, 2MB.
 type ByteSize int64

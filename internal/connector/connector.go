@@ -1,7 +1,10 @@
 // Package connector is the registry through which the core rooms reach
-// external systems. Each connector room (mall, webhook, …) registers what it
-// can do for its kind; ingest, flows and rules speak only to the interfaces
-// here, never to a concrete connector.
+// external systems. Each connector room (mall, webhook, wdt, k3cloud, …)
+// registers its kind once with Register: its settings and what it can do
+// (receive pushes, be pulled from, be written to). Ingest, flows and rules
+// speak only to the capability interfaces here, never to a concrete
+// connector, and every failed outgoing call reaches them as a *CallError
+// in one of four classes.
 package connector
 
 import (
@@ -52,43 +55,143 @@ type PushEnv struct {
 // PushFactory builds a receiver for one configured system.
 type PushFactory func(env PushEnv) (PushReceiver, error)
 
+// Kind is everything one connector room registers for its kind: the
+// settings a system of that kind takes, and what it can do. Register it
+// once, in the room's init function; `orderhub check`, start-up and the
+// JSON Schema all read this one registration, so a configuration that
+// passes check always starts.
+type Kind struct {
+	config.KindSpec
+	// Push receives pushes (sources with mode: push).
+	Push PushFactory
+	// Pull reads documents incrementally (sources with mode: pull).
+	Pull *PullCapability
+	// Write writes bills (flow targets).
+	Write *WriteCapability
+	// Send sends messages (rule channels).
+	Send *SendCapability
+}
+
 var (
-	mu   sync.RWMutex
-	push = map[string]PushFactory{}
+	mu    sync.RWMutex
+	kinds = map[string]*Kind{}
 )
 
+// Register makes a kind known to the hub. It panics on a duplicate, a
+// programming error caught at start-up.
+func Register(k Kind) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := kinds[k.Kind]; dup {
+		panic(fmt.Sprintf("connector: kind %q registered twice", k.Kind))
+	}
+	spec := k.KindSpec
+	spec.Push = k.Push != nil
+	spec.Send = k.Send != nil
+	spec.PullAPIs, spec.WriteAPIs = nil, nil
+	if k.Pull != nil {
+		for _, a := range k.Pull.APIs {
+			spec.PullAPIs = append(spec.PullAPIs, a.Name)
+		}
+	}
+	if k.Write != nil {
+		for _, a := range k.Write.APIs {
+			spec.WriteAPIs = append(spec.WriteAPIs, a.Name)
+		}
+	}
+	config.RegisterKind(spec)
+	kinds[k.Kind] = &k
+}
+
+// Lookup returns the registration of a kind.
+func Lookup(kind string) (*Kind, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	k, ok := kinds[kind]
+	return k, ok
+}
+
 // RegisterPush makes kind able to receive pushes.
+//
+// Deprecated: register the whole kind with Register.
 func RegisterPush(kind string, f PushFactory) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := push[kind]; dup {
-		panic(fmt.Sprintf("connector: push receiver for kind %q registered twice", kind))
+	if k, ok := kinds[kind]; ok {
+		if k.Push != nil {
+			panic(fmt.Sprintf("connector: push receiver for kind %q registered twice", kind))
+		}
+		k.Push = f
+		return
 	}
-	push[kind] = f
+	kinds[kind] = &Kind{KindSpec: config.KindSpec{Kind: kind}, Push: f}
 }
 
 // NewPushReceiver builds the receiver for env.System's kind.
 func NewPushReceiver(env PushEnv) (PushReceiver, error) {
-	mu.RLock()
-	f, ok := push[env.System.Kind]
-	mu.RUnlock()
-	if !ok {
+	k, ok := Lookup(env.System.Kind)
+	if !ok || k.Push == nil {
 		return nil, fmt.Errorf("system %q: kind %q cannot receive pushes (kinds that can: %v)", env.System.Name, env.System.Kind, PushKinds())
 	}
-	r, err := f(env)
+	r, err := k.Push(env)
 	if err != nil {
 		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
 	}
 	return r, nil
 }
 
+// NewPuller builds the puller for env.System's kind.
+func NewPuller(env Env) (Puller, error) {
+	k, ok := Lookup(env.System.Kind)
+	if !ok || k.Pull == nil {
+		return nil, fmt.Errorf("system %q: kind %q cannot be pulled from (kinds that can: %v)", env.System.Name, env.System.Kind, kindsWith(func(k *Kind) bool { return k.Pull != nil }))
+	}
+	p, err := k.Pull.New(env)
+	if err != nil {
+		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
+	}
+	return p, nil
+}
+
+// NewWriter builds the writer for env.System's kind.
+func NewWriter(env Env) (Writer, error) {
+	k, ok := Lookup(env.System.Kind)
+	if !ok || k.Write == nil {
+		return nil, fmt.Errorf("system %q: kind %q cannot be written to (kinds that can: %v)", env.System.Name, env.System.Kind, kindsWith(func(k *Kind) bool { return k.Write != nil }))
+	}
+	w, err := k.Write.New(env)
+	if err != nil {
+		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
+	}
+	return w, nil
+}
+
+// NewSender builds the sender for env.System's kind.
+func NewSender(env Env) (Sender, error) {
+	k, ok := Lookup(env.System.Kind)
+	if !ok || k.Send == nil {
+		return nil, fmt.Errorf("system %q: kind %q cannot send messages (kinds that can: %v)", env.System.Name, env.System.Kind, kindsWith(func(k *Kind) bool { return k.Send != nil }))
+	}
+	s, err := k.Send.New(env)
+	if err != nil {
+		return nil, fmt.Errorf("system %q: %w", env.System.Name, err)
+	}
+	return s, nil
+}
+
 // PushKinds lists the kinds that can receive pushes.
 func PushKinds() []string {
+	return kindsWith(func(k *Kind) bool { return k.Push != nil })
+}
+
+func kindsWith(has func(*Kind) bool) []string {
 	mu.RLock()
 	defer mu.RUnlock()
-	out := make([]string, 0, len(push))
-	for k := range push {
-		out = append(out, k)
+	var out []string
+	for name, k := range kinds {
+		if has(k) {
+			out = append(out, name)
+		}
 	}
 	sort.Strings(out)
 	return out

@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"orderhub/internal/store"
 )
@@ -42,24 +44,51 @@ func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consu
 	return d
 }
 
-// Drain feeds every consumer until a full pass finds no events left. Reading
+// Drain feeds every consumer until none has events left. A consumer that
+// fails does not hold the others back; the errors are returned together.
+func (d *Dispatcher) Drain(ctx context.Context) error {
+	var errs []error
+	for _, c := range d.consumers {
+		if err := d.drain(ctx, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DrainConsumer feeds one consumer until it has no events left. Reading
 // until empty, rather than until a short batch, narrows the moment in which
 // an ingest commit finds this job still running and so queues no new one;
 // the periodic sweep picks up what lands in that moment.
-func (d *Dispatcher) Drain(ctx context.Context) error {
-	for {
-		moved := 0
-		for _, c := range d.consumers {
-			n, err := d.step(ctx, c)
-			if err != nil {
-				return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
-			}
-			moved += n
+func (d *Dispatcher) DrainConsumer(ctx context.Context, name string) error {
+	for _, c := range d.consumers {
+		if c.Name() == name {
+			return d.drain(ctx, c)
 		}
-		if moved == 0 {
+	}
+	// A consumer removed from the configuration: its queued job has nothing
+	// to do.
+	return nil
+}
+
+func (d *Dispatcher) drain(ctx context.Context, c Consumer) error {
+	for {
+		n, err := d.step(ctx, c)
+		if err != nil {
+			return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
+		}
+		if n == 0 {
 			return nil
 		}
 	}
+}
+
+func (d *Dispatcher) dispatchArgs() []river.InsertManyParams {
+	out := make([]river.InsertManyParams, len(d.consumers))
+	for i, c := range d.consumers {
+		out[i] = river.InsertManyParams{Args: DispatchArgs{Consumer: c.Name()}}
+	}
+	return out
 }
 
 // step gives one consumer one batch and moves its cursor. The events are

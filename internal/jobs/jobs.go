@@ -4,9 +4,14 @@
 //
 // Per-order work does not get a River job each: River does a few thousand
 // jobs a second on SQLite, ingest many more orders. Stages hand work over in
-// tables (order_events) and River only triggers and retries the drainers:
-// one unique dispatch job, queued by every ingest transaction that recorded
-// events, and a periodic one as a safety net.
+// tables (order_events, flow_items) and River only triggers and retries the
+// drainers: one unique dispatch job per event consumer, queued by every
+// ingest transaction that recorded events, and a periodic one per consumer
+// as a safety net. Each consumer has its own job, so one that fails retries
+// alone while the others go on.
+//
+// Stages (pull sources, flows) register their own workers and clocks as a
+// Stage.
 package jobs
 
 import (
@@ -27,41 +32,59 @@ import (
 	"orderhub/internal/store"
 )
 
-// DispatchArgs triggers the event dispatcher. It is unique while waiting or
-// running, so a burst of ingest transactions queues it once.
-type DispatchArgs struct{}
+// DispatchArgs triggers the dispatch of events to one consumer. It is
+// unique per consumer while waiting or running, so a burst of ingest
+// transactions queues it once.
+type DispatchArgs struct {
+	Consumer string `json:"consumer"`
+}
 
 // Kind implements river.JobArgs.
 func (DispatchArgs) Kind() string { return "orderhub.dispatch_events" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (DispatchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		MaxAttempts: 25,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
-			rivertype.JobStateRunning, rivertype.JobStateScheduled,
-		}},
-	}
+	return river.InsertOpts{MaxAttempts: 25, UniqueOpts: Unique}
+}
+
+// Unique makes a trigger job unique by its arguments while it waits, runs
+// or waits to retry: a trigger queued again meanwhile would find nothing
+// more to do. Stages use it for their own drainers.
+var Unique = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}}
+
+// Stage is a part of the hub with background work of its own: it adds its
+// River workers and its clocks to the runner.
+type Stage interface {
+	AddWorkers(w *river.Workers) error
+	PeriodicJobs() []*river.PeriodicJob
 }
 
 // Runner owns the River client.
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
-	// queuedAt is when this node last queued a dispatch job that has not
+	// queuedAt is when this node last queued dispatch jobs that have not
 	// started here since (Unix nanoseconds; 0 for none).
 	queuedAt *atomic.Int64
+	// dispatch is one job per consumer, queued together.
+	dispatch []river.InsertManyParams
 }
 
 // Options configure the runner.
 type Options struct {
+	// Log gets the dispatcher's lines and River's warnings and errors; River's
+	// routine below warn only when Log is enabled at debug.
 	Log *slog.Logger
 	// SweepEvery is how often the dispatcher runs even without a trigger; it
 	// catches an event committed while the dispatcher was finishing.
 	SweepEvery time.Duration
 	// Workers is how many jobs run at once.
 	Workers int
+	// Stages add their workers and periodic jobs.
+	Stages []Stage
 }
 
 // Driver returns River's driver for the store: its SQLite driver, or for
@@ -99,18 +122,28 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	}
 	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{d: d, queuedAt: queuedAt}); err != nil {
+	w := &dispatchWorker{d: d, queuedAt: queuedAt, log: o.Log.With("component", "dispatch")}
+	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, fmt.Errorf("jobs: registering the dispatcher: %w", err)
 	}
+	var periodic []*river.PeriodicJob
+	for _, c := range d.consumers {
+		args := DispatchArgs{Consumer: c.Name()}
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(o.SweepEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return args, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	for _, st := range o.Stages {
+		if err := st.AddWorkers(workers); err != nil {
+			return nil, fmt.Errorf("jobs: registering a stage's workers: %w", err)
+		}
+		periodic = append(periodic, st.PeriodicJobs()...)
+	}
 	client, err := river.NewClient(Driver(s), &river.Config{
-		Logger:  o.Log.With("component", "river"),
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(river.PeriodicInterval(o.SweepEvery), func() (river.JobArgs, *river.InsertOpts) {
-				return DispatchArgs{}, nil
-			}, &river.PeriodicJobOpts{RunOnStart: true}),
-		},
+		Logger:       riverLogger(o.Log),
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}},
+		Workers:      workers,
+		PeriodicJobs: periodic,
 		// Jobs here are triggers; a fast poll keeps dispatch latency low
 		// on SQLite, which has no LISTEN/NOTIFY.
 		FetchCooldown:     20 * time.Millisecond,
@@ -119,7 +152,23 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, log: o.Log, queuedAt: queuedAt}, nil
+	return &Runner{client: client, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs()}, nil
+}
+
+// InsertTx queues a job inside tx, the transaction whose work causes it.
+func (r *Runner) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := r.client.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("jobs: queueing %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Insert queues a job on its own.
+func (r *Runner) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := r.client.Insert(ctx, args, opts); err != nil {
+		return fmt.Errorf("jobs: queueing %s: %w", args.Kind(), err)
+	}
+	return nil
 }
 
 // Start begins working jobs.
@@ -152,7 +201,10 @@ func (r *Runner) QueueDispatch(ctx context.Context, tx *sql.Tx, _ []store.Incomi
 			if at := r.queuedAt.Load(); at != 0 && now-at < int64(queuedFor) {
 				return nil
 			}
-			if _, err := r.client.InsertTx(ctx, tx, DispatchArgs{}, nil); err != nil {
+			if len(r.dispatch) == 0 {
+				return nil
+			}
+			if _, err := r.client.InsertManyTx(ctx, tx, r.dispatch); err != nil {
 				return err
 			}
 			r.queuedAt.Store(now)
@@ -169,11 +221,22 @@ type dispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	d        *Dispatcher
 	queuedAt *atomic.Int64
+	log      *slog.Logger
 }
 
-func (w *dispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
+// Work drains the events. A failure is logged here at warn: River reports a
+// failed job only at info, which riverLogger drops, and an operator should
+// see a consumer that keeps failing (a panic River reports at error itself).
+// A drain cut short by shutdown is not a failure; the next start resumes
+// from the cursor.
+func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[DispatchArgs]) error {
 	w.queuedAt.Store(0)
-	return w.d.Drain(ctx)
+	err := w.d.DrainConsumer(ctx, job.Args.Consumer)
+	if err != nil && ctx.Err() == nil {
+		w.log.WarnContext(ctx, "dispatching events failed; retrying", "error", err,
+			"attempt", job.Attempt, "retry_in", time.Until(w.NextRetry(job)).Round(time.Millisecond).String())
+	}
+	return err
 }
 
 // NextRetry retries a failed drain soon: 250ms doubling up to 30s. The

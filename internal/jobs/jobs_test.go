@@ -141,7 +141,7 @@ func TestQueueDispatchOnlyWithEvents(t *testing.T) {
 	if err := jobs.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	r, err := jobs.New(s, jobs.NewDispatcher(s, nil), jobs.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	r, err := jobs.New(s, jobs.NewDispatcher(s, nil, &recorder{name: "a"}, &recorder{name: "b"}), jobs.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +155,8 @@ func TestQueueDispatchOnlyWithEvents(t *testing.T) {
 	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q1")}, r.QueueDispatch); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(); got != 1 {
-		t.Fatalf("after a new order: %d jobs queued, want 1", got)
+	if got := count(); got != 2 {
+		t.Fatalf("after a new order: %d jobs queued, want 2 (one per consumer)", got)
 	}
 	// Same payload again (only a duplicate): nothing to dispatch.
 	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q1")}, r.QueueDispatch); err != nil {
@@ -167,8 +167,53 @@ func TestQueueDispatchOnlyWithEvents(t *testing.T) {
 	if _, err := s.Apply(ctx, []store.Incoming{paidOrder("Q2")}, r.QueueDispatch); err != nil {
 		t.Fatal(err)
 	}
-	if got := count(); got != 1 {
-		t.Fatalf("after a duplicate and a second order: %d jobs queued, want still 1", got)
+	if got := count(); got != 2 {
+		t.Fatalf("after a duplicate and a second order: %d jobs queued, want still 2", got)
+	}
+}
+
+// A consumer that keeps failing retries alone: the others get every event
+// meanwhile.
+func TestFailingConsumerDoesNotStallOthers(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "j.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := jobs.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	good := &recorder{name: "good"}
+	bad := &recorder{name: "bad", fail: 1 << 30}
+	// The sweep catches an event committed just as a drain finished; it
+	// cannot help a consumer stalled behind another.
+	r, err := jobs.New(s, jobs.NewDispatcher(s, nil, bad, good), jobs.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SweepEvery: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	for i := range 5 {
+		if _, err := s.Apply(ctx, []store.Incoming{paidOrder(fmt.Sprintf("S%d", i))}, r.QueueDispatch); err != nil {
+			t.Fatal(err)
+		}
+		// Past the dispatch mark, so each order queues the jobs again while
+		// the failing one waits to retry.
+		time.Sleep(300 * time.Millisecond)
+	}
+	wait(t, 20*time.Second, func() bool { return len(good.ids()) == 10 })
+	if n := len(bad.ids()); n != 0 {
+		t.Fatalf("the failing consumer took %d events", n)
+	}
+	last, err := s.Cursor(ctx, s.Reader(), "bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.ID != 0 {
+		t.Fatalf("the failing consumer's cursor moved to %v", last)
 	}
 }
 

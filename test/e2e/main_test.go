@@ -127,12 +127,18 @@ type proc struct {
 // it is still running, and its output is logged when the test failed.
 func start(t *testing.T, dir string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: strings.Join(args, " "), stdout: newSyncBuffer(), stderr: newSyncBuffer(), done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir = dir
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	return startCmd(t, strings.Join(args, " "), cmd)
+}
+
+// startCmd starts cmd (orderhub, or a wrapper that execs it) like start.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, stdout: newSyncBuffer(), stderr: newSyncBuffer(), done: make(chan struct{}), cmd: cmd}
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr
-	p.cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	p.cmd.Env = append(append(os.Environ(), "NO_COLOR=1"), p.cmd.Env...)
 	setProcAttr(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("starting orderhub %s: %v", p.name, err)

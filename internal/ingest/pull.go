@@ -1,0 +1,349 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"orderhub/internal/connector"
+	"orderhub/internal/store"
+)
+
+// PullSource is one configured pull source, ready to run.
+type PullSource struct {
+	Name   string
+	System string
+	Puller connector.Puller
+	API    connector.PullAPI
+	// Every is how often the source is polled.
+	Every time.Duration
+	// Overlap is how far before the sync time each poll re-reads, for
+	// documents that became visible late.
+	Overlap time.Duration
+	// Start is where the first window begins; zero: when first run.
+	Start time.Time
+	// MaxWindowDocs cuts a window that holds more documents in two.
+	MaxWindowDocs int
+	// PageSize is the page size asked for (the API's largest by default).
+	PageSize int
+}
+
+// ErrSyncMoved is returned when another puller moved a source's sync time
+// while this one read a window: what this one read is rolled back and the
+// next run starts from the new sync time.
+var ErrSyncMoved = errors.New("ingest: the sync time was moved by another puller")
+
+// Pulling reads pull sources window by window into the store. A window is
+// stored in one transaction together with the move of the source's sync
+// time (or a backfill's progress), so a crash leaves either both or
+// neither, and the next run starts where the last stored window ended.
+type Pulling struct {
+	store   *store.Store
+	hook    store.ApplyHook
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *pullMetrics
+}
+
+// NewPulling returns the pull path. hook runs inside every window's
+// transaction (it queues the event dispatch); reg may be nil.
+func NewPulling(s *store.Store, hook store.ApplyHook, log *slog.Logger, reg prometheus.Registerer) *Pulling {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Pulling{store: s, hook: hook, log: log, now: time.Now, metrics: newPullMetrics(reg)}
+}
+
+// SetClock replaces the clock (tests).
+func (p *Pulling) SetClock(now func() time.Time) { p.now = now }
+
+// Window is one stored window of a pull.
+type Window struct {
+	From, To time.Time
+	Pages    int
+	Docs     int
+	// Stored counts the documents that were new or changed.
+	Stored int
+}
+
+// Progress is told of each stored window.
+type Progress func(w Window)
+
+// Sync pulls a source from its sync time up to now, window by window, each
+// no wider than the API allows.
+func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) error {
+	state, found, err := p.store.PullStateOf(ctx, p.store.Reader(), src.Name)
+	if err != nil {
+		return err
+	}
+	now := p.now().Truncate(time.Second)
+	var from time.Time
+	switch {
+	case found:
+		from = state.SyncedTo.Add(-src.Overlap)
+		if !src.Start.IsZero() && from.Before(src.Start) {
+			from = src.Start
+		}
+	case !src.Start.IsZero():
+		from = src.Start
+	default:
+		from = now.Add(-src.Overlap)
+	}
+	for from.Before(now) {
+		to := minTime(from.Add(src.API.MaxSpan), now)
+		w, docs, err := p.read(ctx, src, from, to)
+		if err != nil {
+			p.recordError(ctx, src, err)
+			return err
+		}
+		next := store.PullState{Source: src.Name, SyncedTo: w.To, LastFrom: w.From, LastTo: w.To, LastDocs: int64(w.Docs), LastRunAt: p.now()}
+		// The sync time never moves back: an overlap re-read ends where the
+		// last window ended, or later.
+		if found && next.SyncedTo.Before(state.SyncedTo) {
+			next.SyncedTo = state.SyncedTo
+		}
+		stored, err := p.storeWindow(ctx, src, w, docs, func(ctx context.Context, tx *sql.Tx) error {
+			ok, err := p.store.AdvancePull(ctx, tx, state, found, next)
+			if err == nil && !ok {
+				err = ErrSyncMoved
+			}
+			return err
+		})
+		if err != nil {
+			p.recordError(ctx, src, err)
+			return err
+		}
+		w.Stored = stored
+		state, found = next, true
+		if progress != nil {
+			progress(w)
+		}
+		from = w.To
+	}
+	return nil
+}
+
+// Backfill pulls a past range of a source through the same path as Sync,
+// resuming a backfill of the same range where it stopped. The source's
+// sync time does not move.
+func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.Time, progress Progress) (store.Backfill, error) {
+	bf, err := p.store.StartBackfill(ctx, src.Name, from, to, p.now())
+	if err != nil {
+		return bf, err
+	}
+	for bf.DoneTo.Before(bf.To) {
+		end := minTime(bf.DoneTo.Add(src.API.MaxSpan), bf.To)
+		w, docs, err := p.read(ctx, src, bf.DoneTo, end)
+		if err != nil {
+			return bf, err
+		}
+		finished := time.Time{}
+		if !w.To.Before(bf.To) {
+			finished = p.now()
+		}
+		expect := bf.DoneTo
+		stored, err := p.storeWindow(ctx, src, w, docs, func(ctx context.Context, tx *sql.Tx) error {
+			ok, err := p.store.AdvanceBackfill(ctx, tx, bf.ID, expect, w.To, int64(w.Docs), finished)
+			if err == nil && !ok {
+				err = fmt.Errorf("backfill %d of %s was moved by another run; run it again to resume", bf.ID, src.Name)
+			}
+			return err
+		})
+		if err != nil {
+			return bf, err
+		}
+		w.Stored = stored
+		bf.DoneTo, bf.Docs, bf.FinishedAt = w.To, bf.Docs+int64(w.Docs), finished
+		if progress != nil {
+			progress(w)
+		}
+	}
+	return bf, nil
+}
+
+// read reads every page of [from, to], cutting the window in two while it
+// holds more documents than the source allows in one window (or than
+// paging can return). The window read may end before to.
+func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time) (Window, []connector.Document, error) {
+	size := src.PageSize
+	if size <= 0 || size > src.API.PageSize {
+		size = src.API.PageSize
+	}
+	for {
+		w := Window{From: from, To: to}
+		docs, total, pages, err := p.pages(ctx, src, from, to, size)
+		if err != nil {
+			return w, nil, err
+		}
+		limit := src.MaxWindowDocs
+		if limit <= 0 {
+			limit = 5000
+		}
+		if total > limit && to.Sub(from) > time.Second {
+			// Too many for one window: halve it. Documents modified in the
+			// same second cannot be split further and are read whole.
+			to = from.Add(to.Sub(from) / 2).Truncate(time.Second)
+			if !to.After(from) {
+				to = from.Add(time.Second)
+			}
+			p.metrics.cuts.WithLabelValues(src.Name).Inc()
+			continue
+		}
+		w.Pages, w.Docs = pages, len(docs)
+		p.metrics.pages.WithLabelValues(src.Name).Add(float64(pages))
+		p.metrics.docs.WithLabelValues(src.Name).Add(float64(len(docs)))
+		return w, docs, nil
+	}
+}
+
+// pages reads a window page by page from page 0 until the total is reached
+// or a page comes back short. A document that moved between pages while
+// they were read appears twice; the later version is kept.
+func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time, size int) ([]connector.Document, int, int, error) {
+	var docs []connector.Document
+	at := map[string]int{}
+	total := -1
+	page := 0
+	for {
+		pg, err := src.Puller.Pull(ctx, connector.PullRequest{API: src.API.Name, From: from, To: to, PageNo: page, PageSize: size})
+		if err != nil {
+			return nil, 0, page, fmt.Errorf("pulling %s page %d of [%s, %s]: %w", src.Name, page, from.Format(time.DateTime), to.Format(time.DateTime), err)
+		}
+		if page == 0 {
+			total = pg.Total
+		}
+		for _, d := range pg.Docs {
+			if i, dup := at[d.Order.OrderNo]; dup {
+				if d.Order.UpdatedAt.After(docs[i].Order.UpdatedAt) {
+					docs[i] = d
+				}
+				continue
+			}
+			at[d.Order.OrderNo] = len(docs)
+			docs = append(docs, d)
+		}
+		page++
+		if len(pg.Docs) < size || (total >= 0 && page*size >= total) {
+			break
+		}
+		if total > 0 && page > total/size+2 {
+			return nil, 0, page, fmt.Errorf("pulling %s: paging past the %d documents the window holds", src.Name, total)
+		}
+	}
+	if total < 0 {
+		total = len(docs)
+	}
+	return docs, total, page, nil
+}
+
+// store_ writes a window's documents and runs advance in the same
+// transaction; it returns how many documents were new or changed.
+func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, docs []connector.Document, advance func(context.Context, *sql.Tx) error) (int, error) {
+	received := p.now()
+	in := make([]store.Incoming, len(docs))
+	for i, d := range docs {
+		o := d.Order
+		o.Source = src.Name
+		in[i] = store.Incoming{Order: o, Raw: d.Raw, ReceivedAt: received}
+	}
+	ran := false
+	stored := 0
+	hook := func(ctx context.Context, tx *sql.Tx, in []store.Incoming, out []store.Outcome) error {
+		ran = true
+		var steps []store.TimelineStep
+		for i, o := range out {
+			if o.Result != store.ResultCreated && o.Result != store.ResultUpdated {
+				continue
+			}
+			stored++
+			steps = append(steps, store.TimelineStep{OrderID: o.OrderID, At: received, Stage: "pulled", Detail: map[string]any{
+				"source": src.Name, "system": src.System, "api": src.API.Name,
+				"window":  [2]string{w.From.Format(time.RFC3339), w.To.Format(time.RFC3339)},
+				"version": o.Version, "modified": in[i].Order.UpdatedAt.Format(time.RFC3339),
+			}})
+		}
+		if err := p.store.AppendTimeline(ctx, tx, steps); err != nil {
+			return err
+		}
+		if err := advance(ctx, tx); err != nil {
+			return err
+		}
+		if p.hook != nil {
+			return p.hook(ctx, tx, in, out)
+		}
+		return nil
+	}
+	if len(in) > 0 {
+		if _, err := p.store.Apply(ctx, in, hook); err != nil {
+			return 0, err
+		}
+	}
+	if !ran {
+		// Nothing new in the window (or it was empty): the store wrote
+		// nothing, and only the sync time moves.
+		tx, err := p.store.DB().BeginTx(ctx, nil)
+		if err != nil {
+			return 0, fmt.Errorf("ingest: moving the sync time of %s: %w", src.Name, err)
+		}
+		defer tx.Rollback()
+		if err := advance(ctx, tx); err != nil {
+			return 0, err
+		}
+		if err := tx.Commit(); err != nil {
+			return 0, fmt.Errorf("ingest: moving the sync time of %s: %w", src.Name, err)
+		}
+	}
+	p.metrics.stored.WithLabelValues(src.Name).Add(float64(stored))
+	return stored, nil
+}
+
+func (p *Pulling) recordError(ctx context.Context, src *PullSource, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	p.metrics.errors.WithLabelValues(src.Name, string(connector.ClassOf(err))).Inc()
+	if rerr := p.store.RecordPullError(context.WithoutCancel(ctx), src.Name, p.now(), err.Error()); rerr != nil {
+		p.log.Error("recording a pull error failed", "source", src.Name, "err", rerr)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+type pullMetrics struct {
+	pages, docs, stored, cuts *prometheus.CounterVec
+	errors                    *prometheus.CounterVec
+}
+
+func newPullMetrics(reg prometheus.Registerer) *pullMetrics {
+	m := &pullMetrics{
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_pages_total", Help: "Pages read from pull sources.",
+		}, []string{"source"}),
+		docs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_documents_total", Help: "Documents pulled, re-reads of the overlap included.",
+		}, []string{"source"}),
+		stored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_documents_stored_total", Help: "Pulled documents that were new or changed.",
+		}, []string{"source"}),
+		cuts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_window_cuts_total", Help: "Windows cut in two because they held too many documents.",
+		}, []string{"source"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_errors_total", Help: "Failed pull runs, by class (retry, slow_down, permanent, unknown_outcome).",
+		}, []string{"source", "class"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.pages, m.docs, m.stored, m.cuts, m.errors)
+	}
+	return m
+}

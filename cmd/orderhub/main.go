@@ -158,6 +158,9 @@ func checkCmd() *cobra.Command {
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
 			}
+			if e := config.NothingConfigured(cfg); e != nil {
+				return printConfigErrors(cmd.ErrOrStderr(), config.Errors{e})
+			}
 			if problems := app.Check(cfg, slog.New(slog.DiscardHandler)); len(problems) > 0 {
 				for _, p := range problems {
 					fmt.Fprintln(cmd.ErrOrStderr(), p)

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Duplicate", testDuplicate},
 		{"Transitions", testTransitions},
 		{"Stale", testStale},
+		{"Warnings", testWarnings},
 		{"SameOrderInOneBatch", testSameOrderInOneBatch},
 		{"ManyOrdersInOneBatch", testManyOrders},
 		{"RawBytesExact", testRawBytesExact},

@@ -1,0 +1,148 @@
+package wecom
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"orderhub/internal/connector"
+)
+
+// Build turns a message into the body WeCom takes for msgType, and returns
+// the type it really used: a message that mentions by mobile or everyone
+// goes as text, the only type whose mentioned_mobile_list and @all WeCom
+// honours; markdown_v2 with user mentions goes as markdown, which has
+// <@userid>; news without a link (its url is required) goes as markdown.
+// cut reports that the content was shortened to fit WeCom's limits.
+func Build(msgType string, m connector.Message) (body []byte, used string, cut bool, err error) {
+	used = msgType
+	if used == "" {
+		used = TypeMarkdown
+	}
+	if len(m.AtMobiles) > 0 || m.AtAll {
+		used = TypeText
+	}
+	if used == TypeMarkdownV2 && len(m.AtUserIDs) > 0 {
+		used = TypeMarkdown
+	}
+	if used == TypeNews && (m.Link == "" || len(m.AtUserIDs) > 0) {
+		used = TypeMarkdown
+	}
+	switch used {
+	case TypeText:
+		body, cut = buildText(m)
+	case TypeMarkdown, TypeMarkdownV2:
+		body, cut = buildMarkdown(used, m)
+	case TypeNews:
+		body, cut = buildNews(m)
+	default:
+		return nil, used, false, fmt.Errorf("msgtype %q is not one of markdown, markdown_v2, text, news", msgType)
+	}
+	if len(body) > Limits.MaxBytes {
+		return nil, used, cut, fmt.Errorf("the message is %d bytes even after cutting its text, over WeCom's %d (too many mentions?)", len(body), Limits.MaxBytes)
+	}
+	return body, used, cut, nil
+}
+
+func buildText(m connector.Message) ([]byte, bool) {
+	base := m.Text
+	if base == "" {
+		base = plainText(m.Markdown)
+	}
+	if m.Title != "" && !strings.Contains(base, m.Title) {
+		base = m.Title + "\n" + base
+	}
+	linkTail := ""
+	if m.Link != "" {
+		linkTail = "\n" + m.Link
+		if !strings.Contains(base, m.Link) {
+			base += linkTail
+		}
+	}
+	t := &text{MentionedMobileList: m.AtMobiles}
+	t.MentionedList = append(t.MentionedList, m.AtUserIDs...)
+	if m.AtAll {
+		t.MentionedList = append(t.MentionedList, "@all")
+	}
+	req := request{MsgType: TypeText, Text: t}
+	content, wasCut := cut(base, func(c string) bool {
+		t.Content = c
+		return len(c) <= TextMax && len(encode(req)) <= Limits.MaxBytes
+	}, "\n…"+linkTail, "…"+linkTail)
+	t.Content = content
+	return encode(req), wasCut
+}
+
+func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
+	var base string
+	switch {
+	case m.Markdown == "":
+		base = m.Text
+	case msgType == TypeMarkdownV2:
+		base = markdownV2(m.Markdown)
+	default:
+		base = markdownV1(m.Markdown)
+	}
+	if m.Title != "" && !strings.Contains(base, m.Title) {
+		base = "**" + m.Title + "**\n" + base
+	}
+	// Mentions follow whatever is kept, so a cut never drops them.
+	var at strings.Builder
+	for _, id := range m.AtUserIDs {
+		at.WriteString("<@" + id + ">")
+	}
+	after := ""
+	if at.Len() > 0 {
+		after = "\n" + at.String()
+	}
+	linkTail := ""
+	if m.Link != "" {
+		linkTail = "\n\n[查看详情](" + m.Link + ")"
+		if !strings.Contains(base, m.Link) {
+			base += linkTail
+		}
+	}
+	md := &markdown{}
+	req := request{MsgType: msgType}
+	if msgType == TypeMarkdownV2 {
+		req.MarkdownV2 = md
+	} else {
+		req.Markdown = md
+	}
+	content, wasCut := cut(base, func(c string) bool {
+		md.Content = c + after
+		return len(md.Content) <= MarkdownMax && len(encode(req)) <= Limits.MaxBytes
+	}, "\n\n…"+linkTail, "…"+linkTail)
+	md.Content = content + after
+	return encode(req), wasCut
+}
+
+func buildNews(m connector.Message) ([]byte, bool) {
+	desc := m.Text
+	if desc == "" {
+		desc = plainText(m.Markdown)
+	}
+	title := m.Title
+	if title == "" {
+		title, _, _ = strings.Cut(desc, "\n")
+	}
+	// WeCom truncates these itself, mid-character; cutting here keeps the
+	// characters whole and marks the cut.
+	title, cutTitle := truncateBytes(title, NewsTitleMax)
+	desc, cutDesc := truncateBytes(desc, NewsDescMax)
+	req := request{MsgType: TypeNews, News: &news{Articles: []article{{Title: title, Description: desc, URL: m.Link}}}}
+	return encode(req), cutTitle || cutDesc
+}
+
+// encode writes v as JSON without HTML escaping, which would triple the
+// bytes of every <, > and & and count against WeCom's limits.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("wecom: encoding a request: %v", err)) // only strings and slices: cannot fail
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+}

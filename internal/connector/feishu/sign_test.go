@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"testing"
+	"time"
 )
 
 // The vectors of im.md section 6 (Feishu).
@@ -35,5 +36,27 @@ func TestSignIsNotDingTalks(t *testing.T) {
 	}
 	if Sign("demo", 1599360473) == ding {
 		t.Fatal("Sign uses DingTalk's construction")
+	}
+}
+
+// At the doc's sample time the simulator takes F-1 and refuses F-4 with
+// 19021, as Feishu does.
+func TestSimTakesF1AndRefusesF4(t *testing.T) {
+	sim := NewSim(SimConfig{Now: func() time.Time { return time.Unix(1599360473, 0) }})
+	sim.AddRobot(Robot{Token: "t", Secret: "demo"})
+	base := serve(t, sim)
+	for _, c := range []struct {
+		id, sign string
+		want     int
+	}{
+		{"F-1", "l1N0gAcBjdwBvGm1xMjOF0XSyaLRpR7tuO5dHfhAYc8=", CodeOK},
+		{"F-4", "DkEDUyVoOOJ539qBvUgMyzkzIdRWlf4e/V3Rq+ONJnQ=", CodeSignFailed},
+		{"F-1 URL-encoded", "l1N0gAcBjdwBvGm1xMjOF0XSyaLRpR7tuO5dHfhAYc8%3D", CodeSignFailed},
+	} {
+		_, a := postRaw(t, HookURL(base, "t"), "application/json",
+			`{"timestamp":"1599360473","sign":"`+c.sign+`","msg_type":"text","content":{"text":"订单"}}`)
+		if *a.Code != c.want {
+			t.Errorf("%s: code %d %q, want %d", c.id, *a.Code, a.Msg, c.want)
+		}
 	}
 }

@@ -455,14 +455,15 @@ func walkCard(v any, vis, kw *[]string) {
 		if s, ok := v["content"].(string); ok {
 			*vis, *kw = append(*vis, s), append(*kw, s)
 		}
-		for _, k := range []string{"url", "href"} {
-			if s, ok := v[k].(string); ok {
-				*vis = append(*vis, s)
-			}
-		}
 		for _, k := range sortedKeys(v) {
 			if k != "content" {
 				walkCard(v[k], vis, kw)
+			}
+		}
+		// A button's or link's address after its label.
+		for _, k := range []string{"url", "href"} {
+			if s, ok := v[k].(string); ok {
+				*vis = append(*vis, s)
 			}
 		}
 	case []any:

@@ -154,3 +154,10 @@ func snippet(b []byte) string {
 	}
 	return s
 }
+
+// Render returns the body Send would post for msg now (signed when a
+// secret is set), and whether it was cut, without sending it: what
+// `orderhub rules test` shows per channel.
+func (s *Sender) Render(msg connector.Message) (body []byte, cut bool, err error) {
+	return Build(s.cfg.MsgType, msg, s.cfg.Keyword, NewStamp(s.cfg.Secret, s.cfg.Now().Unix()))
+}

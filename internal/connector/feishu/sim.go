@@ -26,6 +26,11 @@ type SimConfig struct {
 	// PerMinute and PerSecond are how many messages a bot accepts in any
 	// 60 s and any 1 s (100 and 5).
 	PerMinute, PerSecond int
+	// Keep bounds the records (0: all): Received lists the newest Keep
+	// accepted messages and Rejected at most twice as many refusals, so a
+	// long benchmark or demo does not grow without end; Accepted still
+	// counts every message.
+	Keep int
 	// NoRateLimit turns the per-bot limits off, for benchmarks.
 	NoRateLimit bool
 	// MaxBody is the largest body taken (MaxBody).
@@ -61,6 +66,7 @@ type Sim struct {
 	mu       sync.Mutex
 	robots   map[string]*simRobot
 	received []Received
+	accepted int
 	rejected []Rejected
 }
 
@@ -139,7 +145,17 @@ func (s *Sim) Faults() *simfault.Injector { return &s.faults }
 func (s *Sim) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if k := s.cfg.Keep; k > 0 && len(s.received) > k {
+		return append([]Received(nil), s.received[len(s.received)-k:]...)
+	}
 	return append([]Received(nil), s.received...)
+}
+
+// Accepted counts every message accepted since the simulator started.
+func (s *Sim) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Rejected lists the refused calls, oldest first.
@@ -255,6 +271,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Token, rec.At, rec.Body, rec.Signed = token, now, body, robot.Secret != ""
 	s.received = append(s.received, rec)
+	s.accepted++
+	s.received = keepLast(s.received, s.cfg.Keep)
 	s.mu.Unlock()
 	if set.Has(simfault.LoseAnswer) {
 		simfault.DropAnswer(w)
@@ -276,6 +294,7 @@ func trim(ts []time.Time, cutoff time.Time) []time.Time {
 func (s *Sim) refuse(w http.ResponseWriter, token string, code int, reason string) {
 	msg := codeMsg[code]
 	s.mu.Lock()
+	s.rejected = keepLast(s.rejected, s.cfg.Keep)
 	s.rejected = append(s.rejected, Rejected{Token: token, Code: code, Msg: msg, Reason: reason})
 	s.mu.Unlock()
 	b, _ := json.Marshal(struct {
@@ -500,4 +519,15 @@ func orName(name, id string) string {
 		return name
 	}
 	return id
+}
+
+// keepLast trims a record list to its last k entries once it holds 2k, so
+// trimming costs little per message; k 0 keeps all.
+func keepLast[T any](list []T, k int) []T {
+	if k <= 0 || len(list) < 2*k {
+		return list
+	}
+	n := copy(list, list[len(list)-k:])
+	clear(list[n:]) // let the dropped bodies go
+	return list[:n]
 }

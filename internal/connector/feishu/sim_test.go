@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -199,6 +200,44 @@ func TestSimRecordsMentions(t *testing.T) {
 	for _, r := range sim.Received() {
 		if got := strings.Join(r.Mentioned, ","); got != "ou_abc,all" {
 			t.Errorf("%s mentions %q, want ou_abc,all; body %s", r.MsgType, got, r.Body)
+		}
+	}
+}
+
+func TestSimKeepsTheNewest(t *testing.T) {
+	sim := NewSim(SimConfig{NoRateLimit: true, Keep: 2})
+	sim.AddRobot(Robot{Token: "a"})
+	s := testSender(t, Config{Webhook: HookURL(serve(t, sim), "a"), MsgType: TypeText})
+	for i := 0; i < 7; i++ {
+		m := orderMsg
+		m.Title, m.Text = "", fmt.Sprintf("订单 %d", i)
+		if _, err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := sim.Received()
+	if len(got) != 2 || !strings.HasPrefix(got[0].Text, "订单 5") || sim.Accepted() != 7 {
+		t.Fatalf("kept %d, accepted %d; want the newest 2 of 7", len(got), sim.Accepted())
+	}
+}
+
+func TestRenderIsWhatIsSent(t *testing.T) {
+	clock := newClock(time.Unix(1700000000, 0))
+	sim := NewSim(SimConfig{Now: clock.Now})
+	sim.AddRobot(Robot{Token: "a", Secret: "demo", Keywords: []string{"订单"}})
+	url := HookURL(serve(t, sim), "a")
+	for _, mt := range []string{TypeInteractive, TypePost, TypeText} {
+		s := testSender(t, Config{Webhook: url, Secret: "demo", Keyword: "订单", MsgType: mt, Now: clock.Now})
+		want, _, err := s.Render(orderMsg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Send(context.Background(), orderMsg); err != nil {
+			t.Fatal(err)
+		}
+		got := sim.Received()
+		if body := got[len(got)-1].Body; string(body) != string(want) {
+			t.Fatalf("%s: sent\n%s\nrendered\n%s", mt, body, want)
 		}
 	}
 }

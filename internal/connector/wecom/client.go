@@ -141,3 +141,10 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// Render returns the body Send would post for msg, and whether it was cut,
+// without sending it: what `orderhub rules test` shows per channel.
+func (s *Sender) Render(msg connector.Message) (body []byte, cut bool, err error) {
+	body, _, cut, err = Build(s.msgType, msg)
+	return body, cut, err
+}

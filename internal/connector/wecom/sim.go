@@ -24,6 +24,11 @@ type SimConfig struct {
 	Now func() time.Time
 	// PerMinute is how many messages a robot accepts in any 60 s (20).
 	PerMinute int
+	// Keep bounds the records (0: all): Received lists the newest Keep
+	// accepted messages and Rejected at most twice as many refusals, so a
+	// long benchmark or demo does not grow without end; Accepted still
+	// counts every message.
+	Keep int
 	// NoRateLimit turns the per-robot limit off, for benchmarks.
 	NoRateLimit bool
 	// TextMax is text.content's byte limit: 2048 as documented; the
@@ -44,6 +49,7 @@ type Sim struct {
 	mu       sync.Mutex
 	robots   map[string]*simRobot
 	received []Received
+	accepted int
 	rejected []Rejected
 	seq      int
 }
@@ -122,7 +128,17 @@ func (s *Sim) Faults() *simfault.Injector { return &s.faults }
 func (s *Sim) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if k := s.cfg.Keep; k > 0 && len(s.received) > k {
+		return append([]Received(nil), s.received[len(s.received)-k:]...)
+	}
 	return append([]Received(nil), s.received...)
+}
+
+// Accepted counts every message accepted since the simulator started.
+func (s *Sim) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
 }
 
 // Rejected lists the refused calls, oldest first.
@@ -199,6 +215,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Key, rec.At, rec.Body = key, now, body
 	s.received = append(s.received, rec)
+	s.accepted++
+	s.received = keepLast(s.received, s.cfg.Keep)
 	s.mu.Unlock()
 	if set.Has(simfault.LoseAnswer) {
 		simfault.DropAnswer(w)
@@ -216,6 +234,7 @@ func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, key string, code in
 	s.seq++
 	hint := fmt.Sprintf("%d_%08x", s.cfg.Now().Unix(), s.seq)
 	full := fmt.Sprintf("%s, hint: [%s], from ip: %s, more info at https://open.work.weixin.qq.com/devtool/query?e=%d", msg, hint, ip, code)
+	s.rejected = keepLast(s.rejected, s.cfg.Keep)
 	s.rejected = append(s.rejected, Rejected{Key: key, ErrCode: code, ErrMsg: full})
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
@@ -318,4 +337,15 @@ func clipBytes(s string, max int) string {
 		return s
 	}
 	return truncate(s, max)
+}
+
+// keepLast trims a record list to its last k entries once it holds 2k, so
+// trimming costs little per message; k 0 keeps all.
+func keepLast[T any](list []T, k int) []T {
+	if k <= 0 || len(list) < 2*k {
+		return list
+	}
+	n := copy(list, list[len(list)-k:])
+	clear(list[n:]) // let the dropped bodies go
+	return list[:n]
 }

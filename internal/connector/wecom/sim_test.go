@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -170,5 +171,47 @@ func TestSimRecordsMentions(t *testing.T) {
 	}
 	if got[1].MsgType != TypeText || strings.Join(got[1].MentionedMobiles, ",") != "13800001234" || strings.Join(got[1].Mentioned, ",") != "@all" {
 		t.Errorf("text mentions %+v", got[1])
+	}
+}
+
+func TestSimKeepsTheNewest(t *testing.T) {
+	sim := NewSim(SimConfig{NoRateLimit: true, Keep: 3})
+	sim.AddRobot(simKey)
+	s := testSender(t, serve(t, sim), simKey, TypeText, nil)
+	for i := 0; i < 10; i++ {
+		m := orderMsg
+		m.Title, m.Text = "", fmt.Sprintf("订单 %d", i)
+		if _, err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := sim.Received()
+	if len(got) != 3 || !strings.HasPrefix(got[0].Text, "订单 7") || !strings.HasPrefix(got[2].Text, "订单 9") || sim.Accepted() != 10 {
+		t.Fatalf("kept %d (first %q), accepted %d; want the newest 3 of 10", len(got), got[0].Text, sim.Accepted())
+	}
+}
+
+// What Render shows is what the robot receives; an oversized markdown
+// body is cut and taken by the simulator's own 4096-byte check.
+func TestRenderIsWhatIsSent(t *testing.T) {
+	sim := NewSim(SimConfig{})
+	sim.AddRobot(simKey)
+	s := testSender(t, serve(t, sim), simKey, TypeMarkdown, nil)
+	big := with(orderMsg, func(m *connector.Message) {
+		m.Markdown = "| 订单 | 金额 |\n|---|---|\n" + strings.Repeat("| D20261126005009000001 | ¥5,999.00 |\n", 300)
+	})
+	for _, m := range []connector.Message{orderMsg, big} {
+		want, wantCut, err := s.Render(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Send(context.Background(), m)
+		if err != nil || res.Cut != wantCut {
+			t.Fatalf("send: cut %v, %v; Render said cut %v", res.Cut, err, wantCut)
+		}
+		got := sim.Received()
+		if body := got[len(got)-1].Body; string(body) != string(want) {
+			t.Fatalf("sent\n%s\nrendered\n%s", body, want)
+		}
 	}
 }

@@ -97,15 +97,11 @@ func buildCard(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 		c.Elements = append(c.Elements, cardElement{Tag: "action", Actions: []cardButton{{
 			Tag: "button", Text: cardText{Tag: "plain_text", Content: "查看详情"}, URL: m.Link, Type: "primary"}}})
 	}
-	encodeCard := func() []byte {
-		return encode(request{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeInteractive, Card: encode(c)})
-	}
-	content, wasCut := cut(body, func(s string) bool {
+	return fitBody(body, func(s string) ([]byte, bool) {
 		text.Content = s + after
-		return len(encodeCard()) <= MaxBody
+		b := encode(outgoing{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeInteractive, Card: &c})
+		return b, len(b) <= MaxBody
 	}, "\n\n…"+linkTail, "…"+linkTail)
-	text.Content = content + after
-	return encodeCard(), wasCut
 }
 
 func buildPost(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
@@ -129,16 +125,15 @@ func buildPost(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 		mentions = append(mentions, postNode{Tag: "at", UserID: "all", UserName: "所有人"})
 	}
 	loc := postLocale{Title: titled(m.Title, keyword)}
-	encodePost := func(s string) []byte {
+	return fitBody(src, func(s string) ([]byte, bool) {
 		loc.Content = paragraphs(s)
 		if len(mentions) > 0 {
 			loc.Content = append(loc.Content, mentions)
 		}
-		return encode(request{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypePost,
-			Content: encode(postContent{Post: map[string]postLocale{"zh_cn": loc}})})
-	}
-	content, wasCut := cut(src, func(s string) bool { return len(encodePost(s)) <= MaxBody }, "\n…"+linkTail, "…"+linkTail)
-	return encodePost(content), wasCut
+		b := encode(outgoing{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypePost,
+			Content: postContent{Post: map[string]postLocale{"zh_cn": loc}}})
+		return b, len(b) <= MaxBody
+	}, "\n…"+linkTail, "…"+linkTail)
 }
 
 // paragraphs turns post source into paragraphs, one a line, with each
@@ -228,11 +223,10 @@ func buildText(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 	if at.Len() > 0 {
 		after = "\n" + at.String()
 	}
-	encodeText := func(s string) []byte {
-		return encode(request{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeText, Content: encode(textContent{Text: s + after})})
-	}
-	content, wasCut := cut(base, func(s string) bool { return len(encodeText(s)) <= MaxBody }, "\n…"+linkTail, "…"+linkTail)
-	return encodeText(content), wasCut
+	return fitBody(base, func(s string) ([]byte, bool) {
+		b := encode(outgoing{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeText, Content: textContent{Text: s + after}})
+		return b, len(b) <= MaxBody
+	}, "\n…"+linkTail, "…"+linkTail)
 }
 
 // templates are the card header colours Feishu offers, with the RGB each
@@ -276,4 +270,16 @@ func encode(v any) []byte {
 		panic(fmt.Sprintf("feishu: encoding a request: %v", err)) // only strings, slices and raw JSON it wrote: cannot fail
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+}
+
+// fitBody builds the body for s and returns it when it fits; otherwise it
+// cuts s (see cut) and builds the body of what is kept. build reports
+// whether its body fits.
+func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail string) ([]byte, bool) {
+	if b, ok := build(s); ok {
+		return b, false
+	}
+	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
+	b, _ := build(kept)
+	return b, true
 }

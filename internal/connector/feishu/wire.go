@@ -2,7 +2,18 @@ package feishu
 
 import "encoding/json"
 
-// request is the body of POST /open-apis/bot/v2/hook/{token}.
+// outgoing is the body the sender posts; content and card are encoded in
+// place.
+type outgoing struct {
+	Timestamp string `json:"timestamp,omitempty"`
+	Sign      string `json:"sign,omitempty"`
+	MsgType   string `json:"msg_type"`
+	Content   any    `json:"content,omitempty"`
+	Card      any    `json:"card,omitempty"`
+}
+
+// request is the body of POST /open-apis/bot/v2/hook/{token} as the
+// simulator reads it: content and card are decoded per msg_type.
 type request struct {
 	Timestamp string          `json:"timestamp,omitempty"`
 	Sign      string          `json:"sign,omitempty"`

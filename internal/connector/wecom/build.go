@@ -66,12 +66,11 @@ func buildText(m connector.Message) ([]byte, bool) {
 		t.MentionedList = append(t.MentionedList, "@all")
 	}
 	req := request{MsgType: TypeText, Text: t}
-	content, wasCut := cut(base, func(c string) bool {
+	return fitBody(base, func(c string) ([]byte, bool) {
 		t.Content = c
-		return len(c) <= TextMax && len(encode(req)) <= Limits.MaxBytes
+		b := encode(req)
+		return b, len(c) <= TextMax && len(b) <= Limits.MaxBytes
 	}, "\n…"+linkTail, "…"+linkTail)
-	t.Content = content
-	return encode(req), wasCut
 }
 
 func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
@@ -110,12 +109,11 @@ func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
 	} else {
 		req.Markdown = md
 	}
-	content, wasCut := cut(base, func(c string) bool {
+	return fitBody(base, func(c string) ([]byte, bool) {
 		md.Content = c + after
-		return len(md.Content) <= MarkdownMax && len(encode(req)) <= Limits.MaxBytes
+		b := encode(req)
+		return b, len(md.Content) <= MarkdownMax && len(b) <= Limits.MaxBytes
 	}, "\n\n…"+linkTail, "…"+linkTail)
-	md.Content = content + after
-	return encode(req), wasCut
 }
 
 func buildNews(m connector.Message) ([]byte, bool) {
@@ -145,4 +143,16 @@ func encode(v any) []byte {
 		panic(fmt.Sprintf("wecom: encoding a request: %v", err)) // only strings and slices: cannot fail
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+}
+
+// fitBody builds the body for s and returns it when it fits; otherwise it
+// cuts s (see cut) and builds the body of what is kept. build reports
+// whether its body fits.
+func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail string) ([]byte, bool) {
+	if b, ok := build(s); ok {
+		return b, false
+	}
+	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
+	b, _ := build(kept)
+	return b, true
 }

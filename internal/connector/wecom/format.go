@@ -41,7 +41,7 @@ func markdownV1(md string) string {
 			}
 		case blk.fence:
 		default:
-			b.WriteString(imageRE.ReplaceAllString(blk.line, "[$1]($2)"))
+			b.WriteString(replaceIf(imageRE, blk.line, "[$1]($2)", "!["))
 			b.WriteByte('\n')
 		}
 	}
@@ -66,20 +66,22 @@ func plainText(md string) string {
 			}
 		case blk.fence:
 		default:
-			l := headRE.ReplaceAllString(blk.line, "")
+			l := stripHeading(blk.line)
 			if strings.HasPrefix(l, "> ") || l == ">" {
 				l = strings.TrimPrefix(strings.TrimPrefix(l, ">"), " ")
 			}
-			l = imageRE.ReplaceAllString(l, "$1")
-			l = linkRE.ReplaceAllStringFunc(l, func(m string) string {
-				sub := linkRE.FindStringSubmatch(m)
-				if sub[1] == "" || sub[1] == sub[2] {
-					return sub[2]
-				}
-				return sub[1] + " " + sub[2]
-			})
-			l = boldRE.ReplaceAllString(l, "$1$2")
-			l = codeRE.ReplaceAllString(l, "$1")
+			l = replaceIf(imageRE, l, "$1", "![")
+			if strings.Contains(l, "](") {
+				l = linkRE.ReplaceAllStringFunc(l, func(m string) string {
+					sub := linkRE.FindStringSubmatch(m)
+					if sub[1] == "" || sub[1] == sub[2] {
+						return sub[2]
+					}
+					return sub[1] + " " + sub[2]
+				})
+			}
+			l = replaceIf(boldRE, l, "$1$2", "**", "__")
+			l = replaceIf(codeRE, l, "$1", "`")
 			b.WriteString(strings.TrimRight(l, " "))
 			b.WriteByte('\n')
 		}
@@ -203,3 +205,24 @@ func truncateBytes(s string, max int) (string, bool) {
 	}
 	return strings.TrimRight(s[:n], " \n") + ell, true
 }
+
+// replaceIf applies re only to a line holding one of its markers: most
+// lines hold none, and a substring test costs far less than the regexp.
+func replaceIf(re *regexp.Regexp, s, repl string, markers ...string) string {
+	for _, m := range markers {
+		if strings.Contains(s, m) {
+			return re.ReplaceAllString(s, repl)
+		}
+	}
+	return s
+}
+
+// heading returns a line's heading marker ("### "), or "".
+func heading(l string) string {
+	if !strings.HasPrefix(l, "#") {
+		return ""
+	}
+	return headRE.FindString(l)
+}
+
+func stripHeading(l string) string { return l[len(heading(l)):] }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,10 +38,12 @@ type SimConfig struct {
 }
 
 // Sim is a strict local WeCom group robot webhook: POST
-// /cgi-bin/webhook/send?key=… for every robot added with AddRobot. It
-// checks what WeCom checks (the key, the message type and each type's
-// fields, the byte limits, 20 messages a minute per robot) and answers
-// with WeCom's errcodes and errmsgs, HTTP 200 throughout. It is safe for
+// /cgi-bin/webhook/send?key=… and /cgi-bin/webhook/upload_media for every
+// robot added with AddRobot. It checks what WeCom checks (the key, the
+// message type and each type's fields, template cards by the published
+// rules, media ids by robot, type and age, the byte limits, 20 messages a
+// minute per robot) and answers with WeCom's errcodes and errmsgs, HTTP
+// 200 throughout. It is safe for
 // concurrent use and keeps its lock only to count and record.
 type Sim struct {
 	cfg    SimConfig
@@ -48,10 +51,16 @@ type Sim struct {
 
 	mu       sync.Mutex
 	robots   map[string]*simRobot
+	media    map[string]simMedia
 	received []Received
 	accepted int
 	rejected []Rejected
 	seq      int
+}
+
+type simMedia struct {
+	key, kind, name string
+	created         time.Time
 }
 
 type simRobot struct {
@@ -93,7 +102,7 @@ func NewSim(cfg SimConfig) *Sim {
 	if cfg.TextMax <= 0 {
 		cfg.TextMax = TextMax
 	}
-	return &Sim{cfg: cfg, robots: map[string]*simRobot{}}
+	return &Sim{cfg: cfg, robots: map[string]*simRobot{}, media: map[string]simMedia{}}
 }
 
 // AddRobot adds robots with these webhook keys.
@@ -153,7 +162,7 @@ func (s *Sim) Rejected() []Rejected {
 const maxRequest = 3 << 20
 
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != SendPath {
+	if r.URL.Path != SendPath && r.URL.Path != UploadPath {
 		http.NotFound(w, r)
 		return
 	}
@@ -168,6 +177,10 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if !known {
 		s.refuse(w, r, key, CodeInvalidURL, "invalid webhook url")
+		return
+	}
+	if r.URL.Path == UploadPath {
+		s.upload(w, r, key)
 		return
 	}
 	set := s.faults.Draw(r)
@@ -186,7 +199,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, key, CodeInvalidParam, "request body too large. invalid Request Parameter")
 		return
 	}
-	rec, code, msg := s.check(body)
+	rec, code, msg := s.check(key, body, s.cfg.Now())
 	if code != CodeOK {
 		s.refuse(w, r, key, code, msg)
 		return
@@ -245,7 +258,7 @@ func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, key string, code in
 var atUserRE = regexp.MustCompile(`<@([^>\s]+)>`)
 
 // check validates one body as WeCom does and returns what the group sees.
-func (s *Sim) check(body []byte) (Received, int, string) {
+func (s *Sim) check(key string, body []byte, now time.Time) (Received, int, string) {
 	var req request
 	if err := json.Unmarshal(body, &req); err != nil {
 		return Received{}, CodeInvalidParam, "Warning: wrong json format. invalid Request Parameter"
@@ -319,11 +332,28 @@ func (s *Sim) check(body []byte) (Received, int, string) {
 			return Received{}, CodeInvalidParam, "image.md5 does not match the image. invalid Request Parameter"
 		}
 		rec.Text = "[图片]"
-	case "file", "voice", "template_card":
-		// Real types, but they need media uploaded through upload_media or a
-		// card layout this simulator does not model; refuse them plainly
-		// rather than accept what it cannot check.
-		return Received{}, CodeInvalidParam, req.MsgType + " is not simulated. invalid Request Parameter"
+	case "file", "voice":
+		md := req.File
+		if req.MsgType == "voice" {
+			md = req.Voice
+		}
+		if md == nil || md.MediaID == "" {
+			return missing(req.MsgType + ".media_id")
+		}
+		s.mu.Lock()
+		m, ok := s.media[md.MediaID]
+		s.mu.Unlock()
+		if !ok || m.key != key || m.kind != req.MsgType || now.Sub(m.created) > MediaLife {
+			// Unknown, another robot's, of the other type, or expired.
+			return Received{}, CodeInvalidMedia, "invalid media_id"
+		}
+		rec.Text = "[" + req.MsgType + " " + m.name + "]"
+	case "template_card":
+		text, code, msg := checkCard(req.TemplateCard)
+		if code != CodeOK {
+			return Received{}, code, msg
+		}
+		rec.Text = text
 	default:
 		return Received{}, CodeInvalidType, "invalid message type"
 	}
@@ -348,4 +378,117 @@ func keepLast[T any](list []T, k int) []T {
 	n := copy(list, list[len(list)-k:])
 	clear(list[n:]) // let the dropped bodies go
 	return list[:n]
+}
+
+// upload takes a file or voice for robot key, as upload_media does: a
+// multipart part named media, 5 B to 20 MB for a file, up to 2 MB for a
+// voice.
+func (s *Sim) upload(w http.ResponseWriter, r *http.Request, key string) {
+	kind := r.URL.Query().Get("type")
+	max := int64(FileMax)
+	switch kind {
+	case "file":
+	case "voice":
+		max = VoiceMax
+	default:
+		s.refuse(w, r, key, CodeInvalidParam, "type must be file or voice. invalid Request Parameter")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max+64<<10)
+	f, hdr, err := r.FormFile("media")
+	if err != nil {
+		s.refuse(w, r, key, CodeInvalidParam, "missing field media (multipart). invalid Request Parameter")
+		return
+	}
+	defer f.Close()
+	n, _ := io.Copy(io.Discard, io.LimitReader(f, max+1))
+	if n < FileMin || n > max {
+		s.refuse(w, r, key, CodeInvalidParam, fmt.Sprintf("media size %d out of range [%d, %d]. invalid Request Parameter", n, FileMin, max))
+		return
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	s.seq++
+	id := fmt.Sprintf("3%s_%d_%06d", kind, now.Unix(), s.seq)
+	s.media[id] = simMedia{key: key, kind: kind, name: hdr.Filename, created: now}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	b, _ := json.Marshal(mediaAnswer{ErrMsg: "ok", Type: kind, MediaID: id, CreatedAt: fmt.Sprint(now.Unix())})
+	w.Write(b)
+}
+
+// checkCard validates a template_card by the rules WeCom publishes for
+// group robots. WeCom does not document the code for a card it refuses;
+// 40058, its code for a missing or invalid field, is used.
+func checkCard(c *templateCard) (string, int, string) {
+	bad := func(why string) (string, int, string) {
+		return "", CodeInvalidParam, "template_card: " + why + ". invalid Request Parameter"
+	}
+	if c == nil {
+		return bad("missing field template_card")
+	}
+	switch c.CardType {
+	case "text_notice":
+		if (c.MainTitle == nil || c.MainTitle.Title == "") && c.SubTitleText == "" {
+			return bad("text_notice needs main_title.title or sub_title_text")
+		}
+	case "news_notice":
+		if c.MainTitle == nil || c.MainTitle.Title == "" {
+			return bad("news_notice needs main_title.title")
+		}
+		if c.CardImage == nil || c.CardImage.URL == "" {
+			return bad("news_notice needs card_image.url")
+		}
+		if ar := c.CardImage.AspectRatio; ar != nil && (*ar < 1.3 || *ar > 2.25) {
+			return bad("card_image.aspect_ratio must be within 1.3 to 2.25")
+		}
+	default:
+		return bad("card_type must be text_notice or news_notice")
+	}
+	switch {
+	case c.CardAction == nil:
+		return bad("missing field card_action")
+	case c.CardAction.Type == 1 && c.CardAction.URL == "":
+		return bad("card_action type 1 needs url")
+	case c.CardAction.Type == 2 && c.CardAction.AppID == "":
+		return bad("card_action type 2 needs appid")
+	case c.CardAction.Type != 1 && c.CardAction.Type != 2:
+		return bad("card_action.type must be 1 or 2")
+	case len(c.HorizontalContentList) > 6:
+		return bad("horizontal_content_list holds more than 6")
+	case len(c.JumpList) > 3:
+		return bad("jump_list holds more than 3")
+	case len(c.VerticalContentList) > 4:
+		return bad("vertical_content_list holds more than 4")
+	}
+	var parts []string
+	if c.MainTitle != nil {
+		parts = append(parts, c.MainTitle.Title, c.MainTitle.Desc)
+	}
+	parts = append(parts, c.SubTitleText)
+	if e := c.EmphasisContent; e != nil {
+		parts = append(parts, e.Title, e.Desc)
+	}
+	for i, h := range c.HorizontalContentList {
+		if h.KeyName == "" {
+			return bad(fmt.Sprintf("horizontal_content_list[%d] needs keyname", i))
+		}
+		parts = append(parts, h.KeyName+": "+h.Value)
+	}
+	for i, v := range c.VerticalContentList {
+		if v.Title == "" {
+			return bad(fmt.Sprintf("vertical_content_list[%d] needs title", i))
+		}
+		parts = append(parts, v.Title, v.Desc)
+	}
+	for i, j := range c.JumpList {
+		if j.Title == "" {
+			return bad(fmt.Sprintf("jump_list[%d] needs title", i))
+		}
+		parts = append(parts, j.Title)
+	}
+	if c.CardAction.URL != "" {
+		parts = append(parts, c.CardAction.URL)
+	}
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "" }), "\n"), CodeOK, ""
 }

@@ -1,5 +1,7 @@
 package wecom
 
+import "time"
+
 // request is the body of POST /cgi-bin/webhook/send.
 type request struct {
 	MsgType    string    `json:"msgtype"`
@@ -11,7 +13,7 @@ type request struct {
 	File       *media    `json:"file,omitempty"`
 	Voice      *media    `json:"voice,omitempty"`
 	// TemplateCard is only read by the simulator; the sender never builds one.
-	TemplateCard map[string]any `json:"template_card,omitempty"`
+	TemplateCard *templateCard `json:"template_card,omitempty"`
 }
 
 type text struct {
@@ -46,6 +48,49 @@ type media struct {
 	MediaID string `json:"media_id"`
 }
 
+// templateCard holds the fields of a template_card the robot checks.
+type templateCard struct {
+	CardType  string `json:"card_type"`
+	MainTitle *struct {
+		Title string `json:"title"`
+		Desc  string `json:"desc"`
+	} `json:"main_title"`
+	SubTitleText    string `json:"sub_title_text"`
+	EmphasisContent *struct {
+		Title string `json:"title"`
+		Desc  string `json:"desc"`
+	} `json:"emphasis_content"`
+	CardImage *struct {
+		URL         string   `json:"url"`
+		AspectRatio *float64 `json:"aspect_ratio"`
+	} `json:"card_image"`
+	HorizontalContentList []struct {
+		KeyName string `json:"keyname"`
+		Value   string `json:"value"`
+	} `json:"horizontal_content_list"`
+	VerticalContentList []struct {
+		Title string `json:"title"`
+		Desc  string `json:"desc"`
+	} `json:"vertical_content_list"`
+	JumpList []struct {
+		Title string `json:"title"`
+	} `json:"jump_list"`
+	CardAction *struct {
+		Type  int    `json:"type"`
+		URL   string `json:"url"`
+		AppID string `json:"appid"`
+	} `json:"card_action"`
+}
+
+// mediaAnswer is upload_media's answer.
+type mediaAnswer struct {
+	ErrCode   int    `json:"errcode"`
+	ErrMsg    string `json:"errmsg"`
+	Type      string `json:"type"`
+	MediaID   string `json:"media_id"`
+	CreatedAt string `json:"created_at"`
+}
+
 // answer is every answer of the webhook, errors included (HTTP 200).
 type answer struct {
 	ErrCode *int   `json:"errcode"`
@@ -57,6 +102,7 @@ const (
 	CodeOK             = 0
 	CodeBusy           = -1    // 系统繁忙
 	CodeInvalidURL     = 93000 // invalid webhook url: the key is wrong or the robot was removed
+	CodeInvalidMedia   = 40007 // invalid media_id
 	CodeInvalidType    = 40008 // invalid message type
 	CodeInvalidParam   = 40058 // a field is missing or too long
 	CodeFreqOutOfLimit = 45009 // api freq out of limit
@@ -70,4 +116,14 @@ const (
 	NewsDescMax    = 512
 	NewsArticleMax = 8
 	ImageMax       = 2 << 20
+	FileMax        = 20 << 20
+	FileMin        = 5
+	VoiceMax       = 2 << 20
 )
+
+// UploadPath is the path files and voice are uploaded to before they are
+// sent.
+const UploadPath = "/cgi-bin/webhook/upload_media"
+
+// MediaLife is how long an uploaded media_id can be sent.
+const MediaLife = 72 * time.Hour

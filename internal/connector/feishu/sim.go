@@ -417,12 +417,9 @@ func parseMessage(req request) (rec Received, keyText, reason string) {
 			}
 		}
 	case TypeInteractive:
-		if len(req.Card) == 0 {
+		c := req.Card
+		if len(c) == 0 {
 			return rec, "", "interactive needs a top-level card (not inside content)"
-		}
-		var c map[string]any
-		if err := json.Unmarshal(req.Card, &c); err != nil {
-			return rec, "", "card is not a JSON object"
 		}
 		els, _ := c["elements"].([]any)
 		if body, ok := c["body"].(map[string]any); ok && c["schema"] == "2.0" {
@@ -474,10 +471,24 @@ func walkCard(v any, vis, kw *[]string) {
 		if s, ok := v["content"].(string); ok {
 			*vis, *kw = append(*vis, s), append(*kw, s)
 		}
-		for _, k := range sortedKeys(v) {
-			if k != "content" {
-				walkCard(v[k], vis, kw)
+		// Keys in a fixed order, so that Text reads the same on every run:
+		// the header before the elements, the rest by name. The buffer keeps
+		// the common small objects off the heap.
+		var buf [16]string
+		keys := buf[:0]
+		for k, e := range v {
+			switch e.(type) {
+			case map[string]any, []any:
+				keys = append(keys, k)
 			}
+		}
+		for i := 1; i < len(keys); i++ {
+			for j := i; j > 0 && keyBefore(keys[j], keys[j-1]); j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+		for _, k := range keys {
+			walkCard(v[k], vis, kw)
 		}
 		// A button's or link's address after its label.
 		for _, k := range []string{"url", "href"} {
@@ -492,26 +503,22 @@ func walkCard(v any, vis, kw *[]string) {
 	}
 }
 
-// sortedKeys orders a card object's keys so that Text reads the same on
-// every run: the header before the elements.
-func sortedKeys(m map[string]any) []string {
-	rank := map[string]int{"header": 0, "title": 1, "elements": 2, "body": 2}
-	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int {
-		ra, oka := rank[a]
-		rb, okb := rank[b]
-		if !oka {
-			ra = 3
+// keyBefore orders a card object's keys: header, then elements or body,
+// then the rest by name.
+func keyBefore(a, b string) bool {
+	rank := func(k string) int {
+		switch k {
+		case "header":
+			return 0
+		case "elements", "body":
+			return 1
 		}
-		if !okb {
-			rb = 3
-		}
-		if ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
-	return keys
+		return 2
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra < rb
+	}
+	return a < b
 }
 
 func orName(name, id string) string {

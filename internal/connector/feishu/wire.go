@@ -19,7 +19,9 @@ type request struct {
 	Sign      string          `json:"sign,omitempty"`
 	MsgType   string          `json:"msg_type"`
 	Content   json.RawMessage `json:"content,omitempty"`
-	Card      json.RawMessage `json:"card,omitempty"`
+	// Card is decoded generically, in the same pass as the body: a card may
+	// hold any of Feishu's element layouts.
+	Card map[string]any `json:"card,omitempty"`
 }
 
 type textContent struct {

@@ -31,6 +31,9 @@ func NewStamp(secret string, unix int64) Stamp {
 // empty), carrying keyword in its title or text and stamped with st. cut
 // reports that the text was shortened to fit MaxBody.
 func Build(msgType string, m connector.Message, keyword string, st Stamp) (body []byte, cut bool, err error) {
+	if strings.TrimSpace(m.Title+m.Markdown+m.Text) == "" {
+		return nil, false, fmt.Errorf("the message has no title and no body")
+	}
 	switch msgType {
 	case "", TypeInteractive:
 		body, cut = buildCard(m, keyword, st)

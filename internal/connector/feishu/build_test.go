@@ -1,6 +1,7 @@
 package feishu
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -154,5 +155,19 @@ func TestTemplateColours(t *testing.T) {
 		if got := template(in); got != want {
 			t.Errorf("template(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestEmptyMessageIsRefusedBeforeSending(t *testing.T) {
+	sim := NewSim(SimConfig{})
+	sim.AddRobot(Robot{Token: "a"})
+	s := testSender(t, Config{Webhook: HookURL(serve(t, sim), "a")})
+	_, err := s.Send(context.Background(), connector.Message{Link: orderMsg.Link, Key: "k"})
+	ce, ok := connector.AsCallError(err)
+	if !ok || ce.Class != connector.Permanent || ce.Hint == "" {
+		t.Fatalf("%v; want Permanent with a hint", err)
+	}
+	if len(sim.Received())+len(sim.Rejected()) != 0 {
+		t.Fatal("an empty message reached the bot")
 	}
 }

@@ -16,6 +16,9 @@ import (
 // <@userid>; news without a link (its url is required) goes as markdown.
 // cut reports that the content was shortened to fit WeCom's limits.
 func Build(msgType string, m connector.Message) (body []byte, used string, cut bool, err error) {
+	if strings.TrimSpace(m.Title+m.Markdown+m.Text) == "" {
+		return nil, msgType, false, fmt.Errorf("the message has no title and no body")
+	}
 	used = msgType
 	if used == "" {
 		used = TypeMarkdown

@@ -1,6 +1,7 @@
 package wecom
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -177,4 +178,18 @@ func TestTitleIsShownOnce(t *testing.T) {
 func with(m connector.Message, f func(*connector.Message)) connector.Message {
 	f(&m)
 	return m
+}
+
+func TestEmptyMessageIsRefusedBeforeSending(t *testing.T) {
+	sim := NewSim(SimConfig{})
+	sim.AddRobot(simKey)
+	s := testSender(t, serve(t, sim), simKey, TypeMarkdown, nil)
+	_, err := s.Send(context.Background(), connector.Message{Link: orderMsg.Link, Key: "k"})
+	ce, ok := connector.AsCallError(err)
+	if !ok || ce.Class != connector.Permanent || ce.Hint == "" {
+		t.Fatalf("%v; want Permanent with a hint", err)
+	}
+	if len(sim.Received())+len(sim.Rejected()) != 0 {
+		t.Fatal("an empty message reached the robot")
+	}
 }

@@ -31,6 +31,7 @@ func NewStamp(secret string, unix int64) Stamp {
 // empty), carrying keyword in its title or text and stamped with st. cut
 // reports that the text was shortened to fit MaxBody.
 func Build(msgType string, m connector.Message, keyword string, st Stamp) (body []byte, cut bool, err error) {
+	m = validUTF8(m)
 	if strings.TrimSpace(m.Title+m.Markdown+m.Text) == "" {
 		return nil, false, fmt.Errorf("the message has no title and no body")
 	}
@@ -48,6 +49,18 @@ func Build(msgType string, m connector.Message, keyword string, st Stamp) (body 
 		return nil, cut, fmt.Errorf("the message is %d bytes even after cutting its text, over Feishu's %d (too many mentions?)", len(body), MaxBody)
 	}
 	return body, cut, nil
+}
+
+// orElse returns the first of its arguments that shows anything: a body
+// the dialect emptied (a Markdown of only a code fence) falls back to the
+// text, then to the title, since a card or post must hold something.
+func orElse(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // titled returns the title a card or post shows: the message's, with the
@@ -75,7 +88,7 @@ func buildCard(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 	if m.Markdown != "" {
 		body = larkMD(m.Markdown)
 	}
-	body = dropTitleLine(body, m.Title)
+	body = orElse(dropTitleLine(body, m.Title), m.Text, m.Title)
 	title := titled(m.Title, keyword)
 	var at strings.Builder
 	for _, id := range m.AtUserIDs {
@@ -112,7 +125,7 @@ func buildPost(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 	if m.Markdown != "" {
 		src = postSource(m.Markdown)
 	}
-	src = dropTitleLine(src, m.Title)
+	src = orElse(dropTitleLine(src, m.Title), m.Text, m.Title)
 	linkTail := ""
 	if m.Link != "" {
 		linkTail = "\n[查看详情](" + m.Link + ")"
@@ -285,4 +298,14 @@ func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail str
 	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
 	b, _ := build(kept)
 	return b, true
+}
+
+// validUTF8 replaces invalid bytes in the text fields, as the JSON encoder
+// would: measuring the replaced text keeps the byte counts of a cut equal
+// to what the provider receives.
+func validUTF8(m connector.Message) connector.Message {
+	for _, f := range []*string{&m.Title, &m.Markdown, &m.Text, &m.Link} {
+		*f = strings.ToValidUTF8(*f, "\uFFFD")
+	}
+	return m
 }

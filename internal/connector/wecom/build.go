@@ -13,9 +13,10 @@ import (
 // the type it really used: a message that mentions by mobile or everyone
 // goes as text, the only type whose mentioned_mobile_list and @all WeCom
 // honours; markdown_v2 with user mentions goes as markdown, which has
-// <@userid>; news without a link (its url is required) goes as markdown.
+// <@userid>; news without a link or anything to title it (both required) goes as markdown.
 // cut reports that the content was shortened to fit WeCom's limits.
 func Build(msgType string, m connector.Message) (body []byte, used string, cut bool, err error) {
+	m = validUTF8(m)
 	if strings.TrimSpace(m.Title+m.Markdown+m.Text) == "" {
 		return nil, msgType, false, fmt.Errorf("the message has no title and no body")
 	}
@@ -29,7 +30,7 @@ func Build(msgType string, m connector.Message) (body []byte, used string, cut b
 	if used == TypeMarkdownV2 && len(m.AtUserIDs) > 0 {
 		used = TypeMarkdown
 	}
-	if used == TypeNews && (m.Link == "" || len(m.AtUserIDs) > 0) {
+	if used == TypeNews && (m.Link == "" || len(m.AtUserIDs) > 0 || newsTitle(m.Title, newsDesc(m)) == "") {
 		used = TypeMarkdown
 	}
 	switch used {
@@ -86,6 +87,9 @@ func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
 	default:
 		base = markdownV1(m.Markdown)
 	}
+	if strings.TrimSpace(base) == "" {
+		base = m.Text // the Markdown held only what the dialect drops
+	}
 	if m.Title != "" && !strings.Contains(base, m.Title) {
 		base = "**" + m.Title + "**\n" + base
 	}
@@ -119,15 +123,31 @@ func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
 	}, "\n\n…"+linkTail, "…"+linkTail)
 }
 
+// newsDesc is a news article's description: the text, or the Markdown
+// without markup.
+func newsDesc(m connector.Message) string {
+	if m.Text != "" {
+		return m.Text
+	}
+	return plainText(m.Markdown)
+}
+
+// newsTitle is an article's title, which WeCom requires: the message's,
+// or else the description's first line that shows anything.
+func newsTitle(title, desc string) string {
+	title = strings.TrimSpace(title)
+	for _, l := range strings.Split(desc, "\n") {
+		if title != "" {
+			break
+		}
+		title = strings.TrimSpace(l)
+	}
+	return title
+}
+
 func buildNews(m connector.Message) ([]byte, bool) {
-	desc := m.Text
-	if desc == "" {
-		desc = plainText(m.Markdown)
-	}
-	title := m.Title
-	if title == "" {
-		title, _, _ = strings.Cut(desc, "\n")
-	}
+	desc := newsDesc(m)
+	title := newsTitle(m.Title, desc)
 	// WeCom truncates these itself, mid-character; cutting here keeps the
 	// characters whole and marks the cut.
 	title, cutTitle := truncateBytes(title, NewsTitleMax)
@@ -158,4 +178,14 @@ func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail str
 	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
 	b, _ := build(kept)
 	return b, true
+}
+
+// validUTF8 replaces invalid bytes in the text fields, as the JSON encoder
+// would: measuring the replaced text keeps the byte counts of a cut equal
+// to what the provider receives.
+func validUTF8(m connector.Message) connector.Message {
+	for _, f := range []*string{&m.Title, &m.Markdown, &m.Text, &m.Link} {
+		*f = strings.ToValidUTF8(*f, "\uFFFD")
+	}
+	return m
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +240,30 @@ func TestRenderIsWhatIsSent(t *testing.T) {
 		if body := got[len(got)-1].Body; string(body) != string(want) {
 			t.Fatalf("%s: sent\n%s\nrendered\n%s", mt, body, want)
 		}
+	}
+}
+
+// One signed sender and one simulator shared by many goroutines (run with
+// -race).
+func TestConcurrentSends(t *testing.T) {
+	sim := NewSim(SimConfig{NoRateLimit: true})
+	sim.AddRobot(Robot{Token: "a", Secret: "demo", Keywords: []string{"订单"}})
+	s := testSender(t, Config{Webhook: HookURL(serve(t, sim), "a"), Secret: "demo", Keyword: "订单", MsgType: TypePost})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if _, err := s.Send(context.Background(), orderMsg); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := sim.Accepted(); n != 200 {
+		t.Fatalf("accepted %d, want 200", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,5 +214,30 @@ func TestRenderIsWhatIsSent(t *testing.T) {
 		if body := got[len(got)-1].Body; string(body) != string(want) {
 			t.Fatalf("sent\n%s\nrendered\n%s", body, want)
 		}
+	}
+}
+
+// One sender and one simulator shared by many goroutines (run with -race).
+func TestConcurrentSends(t *testing.T) {
+	sim := NewSim(SimConfig{NoRateLimit: true})
+	sim.AddRobot("robot-a", "robot-b")
+	base := serve(t, sim)
+	senders := []*Sender{testSender(t, base, "robot-a", TypeMarkdown, nil), testSender(t, base, "robot-b", TypeText, nil)}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if _, err := senders[(g+i)%2].Send(context.Background(), orderMsg); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := sim.Accepted(); n != 200 {
+		t.Fatalf("accepted %d, want 200", n)
 	}
 }

@@ -80,9 +80,17 @@ type Progress func(w Window)
 // Sync pulls a source from its sync time up to now, window by window, each
 // no wider than the API allows.
 func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) error {
+	_, err := p.SyncFor(ctx, src, 0, progress)
+	return err
+}
+
+// SyncFor is Sync that stops between windows once budget (0: none) is
+// spent; more reports that the source was not caught up then.
+func (p *Pulling) SyncFor(ctx context.Context, src *PullSource, budget time.Duration, progress Progress) (more bool, err error) {
+	began := time.Now()
 	state, found, err := p.store.PullStateOf(ctx, p.store.Reader(), src.Name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := p.now().Truncate(time.Second)
 	var from time.Time
@@ -98,11 +106,14 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		from = now.Add(-src.Overlap)
 	}
 	for from.Before(now) {
+		if budget > 0 && time.Since(began) > budget {
+			return true, nil
+		}
 		to := minTime(from.Add(src.API.MaxSpan), now)
 		w, docs, err := p.read(ctx, src, from, to)
 		if err != nil {
 			p.recordError(ctx, src, err)
-			return err
+			return false, err
 		}
 		next := store.PullState{Source: src.Name, SyncedTo: w.To, LastFrom: w.From, LastTo: w.To, LastDocs: int64(w.Docs), LastRunAt: p.now()}
 		// The sync time never moves back: an overlap re-read ends where the
@@ -119,7 +130,7 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		})
 		if err != nil {
 			p.recordError(ctx, src, err)
-			return err
+			return false, err
 		}
 		w.Stored = stored
 		state, found = next, true
@@ -128,7 +139,7 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		}
 		from = w.To
 	}
-	return nil
+	return false, nil
 }
 
 // Backfill pulls a past range of a source through the same path as Sync,

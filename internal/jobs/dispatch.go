@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -26,12 +27,22 @@ type Dispatcher struct {
 	store     *store.Store
 	consumers []Consumer
 	batch     int
+	pace      time.Duration // pause after a pass that caught up (dispatchPace)
+	maxRun    time.Duration // longest one Drain runs
 	delivered *prometheus.CounterVec
 }
 
+const (
+	// dispatchPace is how long a caught-up drain waits before it reads
+	// again; events reach consumers up to this much later.
+	dispatchPace = 50 * time.Millisecond
+	// dispatchMaxRun bounds one drain (River's job timeout is a minute).
+	dispatchMaxRun = 10 * time.Second
+)
+
 // NewDispatcher returns a dispatcher feeding consumers from s. reg may be nil.
 func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consumer) *Dispatcher {
-	d := &Dispatcher{store: s, consumers: consumers, batch: 2000,
+	d := &Dispatcher{store: s, consumers: consumers, batch: 2000, pace: dispatchPace, maxRun: dispatchMaxRun,
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_events_dispatched_total", Help: "Order events handed to each consumer.",
 		}, []string{"consumer"}),
@@ -47,17 +58,29 @@ func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consu
 // an ingest commit finds this job still running and so queues no new one;
 // the periodic sweep picks up what lands in that moment.
 func (d *Dispatcher) Drain(ctx context.Context) error {
+	start := time.Now()
 	for {
-		moved := 0
+		moved, backlog := 0, false
 		for _, c := range d.consumers {
 			n, err := d.step(ctx, c)
 			if err != nil {
 				return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
 			}
 			moved += n
+			backlog = backlog || n >= d.batch
 		}
-		if moved == 0 {
+		if moved == 0 || time.Since(start) >= d.maxRun {
 			return nil
+		}
+		if backlog || d.pace <= 0 {
+			continue
+		}
+		t := time.NewTimer(d.pace)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil // what is left waits in its table for the next run
+		case <-t.C:
 		}
 	}
 }

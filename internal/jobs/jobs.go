@@ -115,6 +115,10 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		// on SQLite, which has no LISTEN/NOTIFY.
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
+		// SQLite has no LISTEN: River's listener there polls a table 20
+		// times a second, on the one write connection ingest commits
+		// through. The fetch poll above finds new jobs all the same.
+		PollOnly: s.Dialect() == store.SQLite,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)

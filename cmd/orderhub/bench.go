@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
-	"runtime/pprof"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +20,43 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure orderhub against a baseline run side by side in the same process",
 	}
-	cmd.AddCommand(benchIngestCmd())
+	cmd.AddCommand(benchIngestCmd(), benchBareServerCmd())
+	return cmd
+}
+
+// benchBareServerCmd serves the bench's bare decode-only handler as a process
+// of its own, the baseline for an outside load generator (scripts/bench runs
+// wrk against it and against 'orderhub serve' in turns). Hidden: it is a
+// measuring tool, not a way to run orderhub.
+func benchBareServerCmd() *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:    "bare-server",
+		Short:  "Serve only the bare decode-only handler, as a baseline for an outside load generator",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listening on %s: %w", listen, err)
+			}
+			srv := &http.Server{Handler: bench.BareHandler(), ReadHeaderTimeout: 10 * time.Second}
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			fmt.Fprintf(cmd.OutOrStdout(), "bare decode server listening on %s\n", ln.Addr())
+			select {
+			case <-ctx.Done():
+			case err := <-served:
+				return err
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8081", "address to listen on")
 	return cmd
 }
 
@@ -34,15 +75,11 @@ prints both throughputs, p50/p99 latencies and their ratio.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
+				stopProfile, err := startCPUProfile(cpuProfile)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+				defer stopProfile()
 			}
 			rep, err := bench.RunIngest(cmd.Context(), o)
 			if err != nil {

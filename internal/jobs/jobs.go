@@ -164,6 +164,10 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		// a job still running past RescueAfter is one whose node is gone.
 		JobTimeout:           JobTimeout,
 		RescueStuckJobsAfter: RescueAfter,
+		// SQLite has no LISTEN: River's listener there polls a table 20
+		// times a second, on the one write connection ingest commits
+		// through. The fetch poll above finds new jobs all the same.
+		PollOnly: s.Dialect() == store.SQLite,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)

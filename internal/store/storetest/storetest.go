@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
 		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},
+		{"PullState", testPullState},
+		{"BackfillState", testBackfillState},
+		{"FlowItems", testFlowItems},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

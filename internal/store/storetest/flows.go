@@ -186,6 +186,15 @@ func testFlowItems(t *testing.T, s *store.Store) {
 	if due, _ = s.DueFlowItems(ctx, "f", now.Add(time.Minute), 10); len(due) != 1 || due[0].State != store.FlowVerify || due[0].Attempts != 3 {
 		t.Fatalf("the item put off, when due: %+v", due)
 	}
+	// A newer version does not make an item whose write is in doubt
+	// forget to look the bill up first.
+	o.Total = money(t, "13.00")
+	o.UpdatedAt = base.Add(2 * time.Hour)
+	apply(t, s, incoming(t, o, received(2)))
+	inTx(t, s, func(tx *sql.Tx) error { return s.WantFlow(ctx, tx, "f", id, 3, now) })
+	if it, _ := s.GetFlowItem(ctx, it.ID); it.State != store.FlowVerify || it.WantVersion != 3 {
+		t.Fatalf("a newer version for an item in verify: %+v", it)
+	}
 	steps := []store.TimelineStep{{OrderID: id, At: now, Stage: "written", Detail: map[string]any{"bill_no": "F-1"}}}
 	inTx(t, s, func(tx *sql.Tx) error { return s.AppendTimeline(ctx, tx, steps) })
 	var written bool

@@ -351,10 +351,12 @@ func (g gatedReceiver) Receive(req *connector.PushRequest) (*connector.Pushed, e
 }
 
 func init() {
-	config.RegisterKind(config.KindSpec{Kind: "gated", Summary: "webhook that waits at a gate (tests)", NewSettings: func() any { return new(gatedSettings) }, Push: true})
-	connector.RegisterPush("gated", func(env connector.PushEnv) (connector.PushReceiver, error) {
-		s := env.System.Settings.(*gatedSettings)
-		return gatedReceiver{currentGate.Load(), webhook.NewReceiver(5*time.Minute, s.Secret.Reveal())}, nil
+	connector.Register(connector.Kind{
+		KindSpec: config.KindSpec{Kind: "gated", Summary: "webhook that waits at a gate (tests)", NewSettings: func() any { return new(gatedSettings) }},
+		Push: func(env connector.PushEnv) (connector.PushReceiver, error) {
+			s := env.System.Settings.(*gatedSettings)
+			return gatedReceiver{currentGate.Load(), webhook.NewReceiver(5*time.Minute, s.Secret.Reveal())}, nil
+		},
 	})
 }
 

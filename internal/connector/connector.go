@@ -111,22 +111,6 @@ func Lookup(kind string) (*Kind, bool) {
 	return k, ok
 }
 
-// RegisterPush makes kind able to receive pushes.
-//
-// Deprecated: register the whole kind with Register.
-func RegisterPush(kind string, f PushFactory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if k, ok := kinds[kind]; ok {
-		if k.Push != nil {
-			panic(fmt.Sprintf("connector: push receiver for kind %q registered twice", kind))
-		}
-		k.Push = f
-		return
-	}
-	kinds[kind] = &Kind{KindSpec: config.KindSpec{Kind: kind}, Push: f}
-}
-
 // NewPushReceiver builds the receiver for env.System's kind.
 func NewPushReceiver(env PushEnv) (PushReceiver, error) {
 	k, ok := Lookup(env.System.Kind)

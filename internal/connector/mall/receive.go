@@ -42,22 +42,23 @@ func (s *Settings) Validate() []config.FieldProblem {
 }
 
 func init() {
-	config.RegisterKind(config.KindSpec{
-		Kind:        Kind,
-		Summary:     "a shop on the mall system that pushes order JSON with app_sign (seed 004)",
-		NewSettings: func() any { return new(Settings) },
-		Push:        true,
-	})
-	connector.RegisterPush(Kind, func(env connector.PushEnv) (connector.PushReceiver, error) {
-		s, ok := env.System.Settings.(*Settings)
-		if !ok || s.AppSign.Reveal() == "" {
-			return nil, fmt.Errorf("mall system needs app_sign")
-		}
-		loc := env.Location
-		if loc == nil {
-			loc = time.UTC
-		}
-		return &Receiver{sign: []byte(s.AppSign.Reveal()), loc: loc}, nil
+	connector.Register(connector.Kind{
+		KindSpec: config.KindSpec{
+			Kind:        Kind,
+			Summary:     "a shop on the mall system that pushes order JSON with app_sign (seed 004)",
+			NewSettings: func() any { return new(Settings) },
+		},
+		Push: func(env connector.PushEnv) (connector.PushReceiver, error) {
+			s, ok := env.System.Settings.(*Settings)
+			if !ok || s.AppSign.Reveal() == "" {
+				return nil, fmt.Errorf("mall system needs app_sign")
+			}
+			loc := env.Location
+			if loc == nil {
+				loc = time.UTC
+			}
+			return &Receiver{sign: []byte(s.AppSign.Reveal()), loc: loc}, nil
+		},
 	})
 }
 

@@ -48,26 +48,27 @@ func (s *Settings) Validate() []config.FieldProblem {
 }
 
 func init() {
-	config.RegisterKind(config.KindSpec{
-		Kind:        Kind,
-		Summary:     "any sender that POSTs canonical order JSON signed with HMAC-SHA256",
-		NewSettings: func() any { return new(Settings) },
-		Push:        true,
-	})
-	connector.RegisterPush(Kind, func(env connector.PushEnv) (connector.PushReceiver, error) {
-		s, ok := env.System.Settings.(*Settings)
-		if !ok || s.Secret.Reveal() == "" {
-			return nil, fmt.Errorf("webhook system needs secret")
-		}
-		keys := [][]byte{[]byte(s.Secret.Reveal())}
-		if p := s.PreviousSecret.Reveal(); p != "" {
-			keys = append(keys, []byte(p))
-		}
-		w := env.ReplayWindow
-		if w <= 0 {
-			w = 5 * time.Minute
-		}
-		return &Receiver{keys: keys, window: w}, nil
+	connector.Register(connector.Kind{
+		KindSpec: config.KindSpec{
+			Kind:        Kind,
+			Summary:     "any sender that POSTs canonical order JSON signed with HMAC-SHA256",
+			NewSettings: func() any { return new(Settings) },
+		},
+		Push: func(env connector.PushEnv) (connector.PushReceiver, error) {
+			s, ok := env.System.Settings.(*Settings)
+			if !ok || s.Secret.Reveal() == "" {
+				return nil, fmt.Errorf("webhook system needs secret")
+			}
+			keys := [][]byte{[]byte(s.Secret.Reveal())}
+			if p := s.PreviousSecret.Reveal(); p != "" {
+				keys = append(keys, []byte(p))
+			}
+			w := env.ReplayWindow
+			if w <= 0 {
+				w = 5 * time.Minute
+			}
+			return &Receiver{keys: keys, window: w}, nil
+		},
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // maxTitle bounds a title: DingTalk shows it only in the conversation list
@@ -197,7 +198,7 @@ func (c *Client) title(m connector.Message, text string) string {
 	t := strings.TrimSpace(m.Title)
 	if t == "" {
 		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-		t = strings.TrimSpace(heading.ReplaceAllString(first, ""))
+		t = strings.TrimSpace(imtext.StripHeading(first))
 	}
 	if t == "" {
 		t = "通知"
@@ -214,7 +215,7 @@ func (c *Client) withKeyword(s string, md bool) string {
 	}
 	tag := "【" + c.keyword + "】"
 	if md {
-		if h := heading.FindString(s); h != "" {
+		if h := imtext.Heading(s); h != "" {
 			return h + tag + s[len(h):]
 		}
 	}
@@ -283,7 +284,7 @@ func cutText(s string, budget int) string {
 	if budget <= 0 {
 		return ""
 	}
-	lines := splitLines(s)
+	lines := imtext.Lines(s)
 	used, keep := 0, 0
 	for i, l := range lines {
 		n := escapedLen(l)
@@ -310,7 +311,7 @@ func cutText(s string, budget int) string {
 // header, which a cut must not leave without what it introduces.
 func isHeadingOnly(line string) bool {
 	l := strings.TrimSpace(line)
-	return heading.MatchString(l+" ") && strings.Trim(l, "# ") == "" || heading.MatchString(l) ||
+	return imtext.Heading(l+" ") != "" && strings.Trim(l, "# ") == "" || imtext.Heading(l) != "" ||
 		(strings.HasPrefix(l, "**") && strings.HasSuffix(l, "**") && strings.Contains(l, " · "))
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/imtext"
@@ -203,7 +202,7 @@ func (c *Client) title(m connector.Message, text string) string {
 	if t == "" {
 		t = "通知"
 	}
-	return cutRunes(t, maxTitle)
+	return imtext.CutRunes(t, maxTitle)
 }
 
 // withKeyword makes s carry the robot's keyword: DingTalk refuses a message
@@ -326,17 +325,6 @@ func cutEscaped(s string, budget int) string {
 		used += n
 	}
 	return s
-}
-
-func cutRunes(s string, maxBytes int) string {
-	if len(s) <= maxBytes {
-		return s
-	}
-	i := maxBytes
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + cutMark
 }
 
 func validUTF8(m connector.Message) connector.Message {

@@ -84,3 +84,25 @@ func TruncateBytes(s string, max int) (string, bool) {
 	}
 	return strings.TrimRight(s[:n], " \n") + Ellipsis, true
 }
+
+// RunePrefix is the longest start of s of at most n bytes that does not
+// split a character.
+func RunePrefix(s string, n int) string {
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// CutRunes bounds s to max bytes on a character boundary and marks a cut
+// with Ellipsis after them (the mark is not counted), for titles and error
+// snippets where the bound is loose.
+func CutRunes(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return RunePrefix(s, max) + Ellipsis
+}

@@ -97,3 +97,26 @@ func ExamplePlain() {
 	// D1  ¥1.00
 	// 查看 https://x.example/o
 }
+
+func TestCutRunes(t *testing.T) {
+	for _, c := range []struct {
+		s        string
+		max      int
+		prefix   string
+		cutRunes string
+	}{
+		{"short", 10, "short", "short"},
+		{"exact", 5, "exact", "exact"},
+		{"abcdef", 3, "abc", "abc…"},
+		{"订单号", 4, "订", "订…"},
+		{"订单号", 2, "", "…"},
+		{"", 0, "", ""},
+	} {
+		if got := RunePrefix(c.s, c.max); got != c.prefix {
+			t.Errorf("RunePrefix(%q, %d) = %q, want %q", c.s, c.max, got, c.prefix)
+		}
+		if got := CutRunes(c.s, c.max); got != c.cutRunes {
+			t.Errorf("CutRunes(%q, %d) = %q, want %q", c.s, c.max, got, c.cutRunes)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"orderhub/internal/connector/imtext"
 	"orderhub/internal/connector/simfault"
 	"orderhub/internal/connector/simrecord"
 )
@@ -358,10 +359,7 @@ func (s *Sim) check(key string, body []byte, now time.Time) (Received, int, stri
 // clipBytes cuts s to max bytes on a character boundary, as WeCom shows a
 // long news title or description.
 func clipBytes(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return truncate(s, max)
+	return imtext.RunePrefix(s, max)
 }
 
 // upload takes a file or voice for robot key, as upload_media does: a

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // maxTitle bounds a title: DingTalk shows it only in the conversation list
@@ -197,12 +197,12 @@ func (c *Client) title(m connector.Message, text string) string {
 	t := strings.TrimSpace(m.Title)
 	if t == "" {
 		first, _, _ := strings.Cut(strings.TrimSpace(text), "\n")
-		t = strings.TrimSpace(heading.ReplaceAllString(first, ""))
+		t = strings.TrimSpace(imtext.StripHeading(first))
 	}
 	if t == "" {
 		t = "通知"
 	}
-	return cutRunes(t, maxTitle)
+	return imtext.CutRunes(t, maxTitle)
 }
 
 // withKeyword makes s carry the robot's keyword: DingTalk refuses a message
@@ -214,7 +214,7 @@ func (c *Client) withKeyword(s string, md bool) string {
 	}
 	tag := "【" + c.keyword + "】"
 	if md {
-		if h := heading.FindString(s); h != "" {
+		if h := imtext.Heading(s); h != "" {
 			return h + tag + s[len(h):]
 		}
 	}
@@ -283,7 +283,7 @@ func cutText(s string, budget int) string {
 	if budget <= 0 {
 		return ""
 	}
-	lines := splitLines(s)
+	lines := imtext.Lines(s)
 	used, keep := 0, 0
 	for i, l := range lines {
 		n := escapedLen(l)
@@ -310,7 +310,7 @@ func cutText(s string, budget int) string {
 // header, which a cut must not leave without what it introduces.
 func isHeadingOnly(line string) bool {
 	l := strings.TrimSpace(line)
-	return heading.MatchString(l+" ") && strings.Trim(l, "# ") == "" || heading.MatchString(l) ||
+	return imtext.Heading(l+" ") != "" && strings.Trim(l, "# ") == "" || imtext.Heading(l) != "" ||
 		(strings.HasPrefix(l, "**") && strings.HasSuffix(l, "**") && strings.Contains(l, " · "))
 }
 
@@ -325,17 +325,6 @@ func cutEscaped(s string, budget int) string {
 		used += n
 	}
 	return s
-}
-
-func cutRunes(s string, maxBytes int) string {
-	if len(s) <= maxBytes {
-		return s
-	}
-	i := maxBytes
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + cutMark
 }
 
 func validUTF8(m connector.Message) connector.Message {

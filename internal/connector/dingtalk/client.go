@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // Options configure a Client.
@@ -171,5 +172,5 @@ func signedQuery(base url.Values, secret string, tsMS int64) string {
 }
 
 func snippet(b []byte) string {
-	return cutRunes(string(bytes.TrimSpace(b)), 200)
+	return imtext.CutRunes(string(bytes.TrimSpace(b)), 200)
 }

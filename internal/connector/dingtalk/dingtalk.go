@@ -7,13 +7,13 @@ package dingtalk
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"strings"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imhook"
 )
 
 // Kind is the system kind (`kind: dingtalk_robot`).
@@ -101,21 +101,13 @@ func parseWebhook(w string) (*url.URL, error) {
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("webhook must be an absolute http(s) URL")
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !imhook.IsLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("webhook must use https (plain http only to a simulator on this machine)")
 	}
 	if u.Query().Get("access_token") == "" {
 		return nil, fmt.Errorf("webhook has no access_token parameter")
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func init() {

@@ -2,12 +2,12 @@ package dingtalk
 
 import (
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/testutil/fakeclock"
 )
 
 const (
@@ -17,24 +17,9 @@ const (
 )
 
 // clock is a settable clock shared by a simulator and its clients.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = fakeclock.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 26, 10, 0, 15, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return fakeclock.New(time.Date(2026, 11, 26, 10, 0, 15, 0, time.UTC)) }
 
 // rig is a simulator on loopback with one robot (加签 on, keyword 订单).
 type rig struct {

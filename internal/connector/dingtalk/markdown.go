@@ -3,27 +3,27 @@ package dingtalk
 import (
 	"regexp"
 	"strings"
+
+	"orderhub/internal/connector/imtext"
 )
 
 // DingTalk's markdown is a subset: headings, quotes, bold, italic, links,
 // images and lists. It has no tables, no code and no strikethrough, and a
 // single newline inside a paragraph does not break the line unless the line
 // ends with two spaces. toDingMarkdown rewrites the common subset the
-// templates use into it.
+// templates use into it (see imtext for the parts every provider reads
+// alike). Its own reading of tables, bold, italics and strikethrough stays
+// here.
 
 var (
 	tableSep = regexp.MustCompile(`^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$`)
 	strike   = regexp.MustCompile(`~~(.+?)~~`)
-	mdImage  = regexp.MustCompile(`!\[([^\]]*)\]\(([^)\s]+)\)`)
-	mdLink   = regexp.MustCompile(`\[([^\]]*)\]\(([^)\s]+)\)`)
 	mdBold   = regexp.MustCompile(`\*\*(.+?)\*\*|__(.+?)__`)
 	mdItalic = regexp.MustCompile(`(^|[^*\w])\*([^*\s](?:[^*]*[^*\s])?)\*`)
-	mdCode   = regexp.MustCompile("`([^`]+)`")
-	heading  = regexp.MustCompile(`^#{1,6}\s+`)
 )
 
 func toDingMarkdown(md string) string {
-	lines := splitLines(md)
+	lines := imtext.Lines(md)
 	out := make([]string, 0, len(lines))
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
@@ -40,7 +40,7 @@ func toDingMarkdown(md string) string {
 			continue
 		}
 		l = strike.ReplaceAllString(l, "$1")
-		l = mdCode.ReplaceAllString(l, "$1")
+		l = imtext.CodeRE.ReplaceAllString(l, "$1")
 		out = append(out, l)
 	}
 	// Hard line breaks: two spaces before every newline inside a block.
@@ -55,7 +55,7 @@ func toDingMarkdown(md string) string {
 // toPlain turns the common Markdown subset into plain text, for the text
 // message type.
 func toPlain(md string) string {
-	lines := splitLines(md)
+	lines := imtext.Lines(md)
 	out := make([]string, 0, len(lines))
 	for i := 0; i < len(lines); i++ {
 		l := lines[i]
@@ -69,20 +69,14 @@ func toPlain(md string) string {
 			out = append(out, strings.Join(cells(l), "  "))
 			continue
 		}
-		l = heading.ReplaceAllString(l, "")
+		l = imtext.StripHeading(l)
 		l = strings.TrimPrefix(l, "> ")
-		l = mdImage.ReplaceAllString(l, "$1")
-		l = mdLink.ReplaceAllStringFunc(l, func(m string) string {
-			s := mdLink.FindStringSubmatch(m)
-			if s[1] == "" || s[1] == s[2] {
-				return s[2]
-			}
-			return s[1] + " " + s[2]
-		})
+		l = imtext.ImageRE.ReplaceAllString(l, "$1")
+		l = imtext.PlainLinks(l)
 		l = mdBold.ReplaceAllString(l, "$1$2")
 		l = mdItalic.ReplaceAllString(l, "$1$2")
 		l = strike.ReplaceAllString(l, "$1")
-		l = mdCode.ReplaceAllString(l, "$1")
+		l = imtext.CodeRE.ReplaceAllString(l, "$1")
 		out = append(out, strings.TrimRight(l, " "))
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
@@ -92,7 +86,7 @@ func toPlain(md string) string {
 func mdLinks(md string) [][2]string {
 	var out [][2]string
 	seen := map[string]bool{}
-	for _, m := range mdLink.FindAllStringSubmatchIndex(md, -1) {
+	for _, m := range imtext.LinkRE.FindAllStringSubmatchIndex(md, -1) {
 		if m[0] > 0 && md[m[0]-1] == '!' {
 			continue // an image
 		}
@@ -107,10 +101,6 @@ func mdLinks(md string) [][2]string {
 		out = append(out, [2]string{title, u})
 	}
 	return out
-}
-
-func splitLines(s string) []string {
-	return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
 }
 
 func isTableRow(l string) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // Stamp is a message's 签名校验 fields; the zero Stamp is an unsigned
@@ -113,7 +114,7 @@ func buildCard(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 		c.Elements = append(c.Elements, cardElement{Tag: "action", Actions: []cardButton{{
 			Tag: "button", Text: cardText{Tag: "plain_text", Content: "查看详情"}, URL: m.Link, Type: "primary"}}})
 	}
-	return fitBody(body, func(s string) ([]byte, bool) {
+	return imtext.FitBody(body, func(s string) ([]byte, bool) {
 		text.Content = s + after
 		b := encode(outgoing{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeInteractive, Card: &c})
 		return b, len(b) <= MaxBody
@@ -141,7 +142,7 @@ func buildPost(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 		mentions = append(mentions, postNode{Tag: "at", UserID: "all", UserName: "所有人"})
 	}
 	loc := postLocale{Title: titled(m.Title, keyword)}
-	return fitBody(src, func(s string) ([]byte, bool) {
+	return imtext.FitBody(src, func(s string) ([]byte, bool) {
 		loc.Content = paragraphs(s)
 		if len(mentions) > 0 {
 			loc.Content = append(loc.Content, mentions)
@@ -164,7 +165,7 @@ func paragraphs(s string) [][]postNode {
 		var p []postNode
 		rest := line
 		for {
-			loc := linkRE.FindStringSubmatchIndex(rest)
+			loc := imtext.LinkRE.FindStringSubmatchIndex(rest)
 			if loc == nil {
 				break
 			}
@@ -239,7 +240,7 @@ func buildText(m connector.Message, keyword string, st Stamp) ([]byte, bool) {
 	if at.Len() > 0 {
 		after = "\n" + at.String()
 	}
-	return fitBody(base, func(s string) ([]byte, bool) {
+	return imtext.FitBody(base, func(s string) ([]byte, bool) {
 		b := encode(outgoing{Timestamp: st.Timestamp, Sign: st.Sign, MsgType: TypeText, Content: textContent{Text: s + after}})
 		return b, len(b) <= MaxBody
 	}, "\n…"+linkTail, "…"+linkTail)
@@ -286,18 +287,6 @@ func encode(v any) []byte {
 		panic(fmt.Sprintf("feishu: encoding a request: %v", err)) // only strings, slices and raw JSON it wrote: cannot fail
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
-}
-
-// fitBody builds the body for s and returns it when it fits; otherwise it
-// cuts s (see cut) and builds the body of what is kept. build reports
-// whether its body fits.
-func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail string) ([]byte, bool) {
-	if b, ok := build(s); ok {
-		return b, false
-	}
-	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
-	b, _ := build(kept)
-	return b, true
 }
 
 // validUTF8 replaces invalid bytes in the text fields, as the JSON encoder

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // Config is one bot endpoint.
@@ -144,15 +145,7 @@ func classify(system, op string, code int, msg string) *connector.CallError {
 }
 
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		n := 200
-		for n > 0 && s[n]&0xC0 == 0x80 {
-			n--
-		}
-		s = s[:n] + "…"
-	}
-	return s
+	return imtext.CutRunes(strings.TrimSpace(string(b)), 200)
 }
 
 // Render returns the body Send would post for msg now (signed when a

@@ -2,12 +2,12 @@ package feishu
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imhook"
 )
 
 // Kind is the system kind of 飞书 custom group bots.
@@ -55,24 +55,9 @@ func (s *Settings) Validate() []config.FieldProblem {
 // the hook path followed by the token. The URL is never part of the error:
 // it holds the bot's token.
 func ParseWebhook(raw string) (*url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, fmt.Errorf("webhook is empty")
-	}
-	u, err := url.Parse(raw)
+	u, err := imhook.Parse(raw, "Feishu")
 	if err != nil {
-		return nil, fmt.Errorf("webhook is not a URL")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		return nil, fmt.Errorf("webhook uses http; Feishu takes only https (http is allowed for 127.0.0.1 simulators)")
-	default:
-		return nil, fmt.Errorf("webhook has scheme %q, want https", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("webhook has no host")
+		return nil, err
 	}
 	token, ok := strings.CutPrefix(u.Path, HookPath)
 	switch {
@@ -82,14 +67,6 @@ func ParseWebhook(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("webhook has no token after %s", HookPath)
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func init() {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"orderhub/internal/connector/simfault"
+	"orderhub/internal/connector/simrecord"
 )
 
 // SimConfig configures a Sim. Zero values are Feishu's own limits.
@@ -65,9 +66,8 @@ type Sim struct {
 
 	mu       sync.Mutex
 	robots   map[string]*simRobot
-	received []Received
-	accepted int
-	rejected []Rejected
+	received simrecord.List[Received]
+	rejected simrecord.List[Rejected]
 }
 
 type simRobot struct {
@@ -113,7 +113,8 @@ func NewSim(cfg SimConfig) *Sim {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = MaxBody
 	}
-	return &Sim{cfg: cfg, robots: map[string]*simRobot{}}
+	return &Sim{cfg: cfg, robots: map[string]*simRobot{},
+		received: simrecord.New[Received](cfg.Keep), rejected: simrecord.New[Rejected](cfg.Keep)}
 }
 
 // AddRobot adds bots, or replaces the settings of bots with these tokens.
@@ -145,24 +146,21 @@ func (s *Sim) Faults() *simfault.Injector { return &s.faults }
 func (s *Sim) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := s.cfg.Keep; k > 0 && len(s.received) > k {
-		return append([]Received(nil), s.received[len(s.received)-k:]...)
-	}
-	return append([]Received(nil), s.received...)
+	return s.received.Newest()
 }
 
 // Accepted counts every message accepted since the simulator started.
 func (s *Sim) Accepted() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accepted
+	return s.received.Added()
 }
 
 // Rejected lists the refused calls, oldest first.
 func (s *Sim) Rejected() []Rejected {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Rejected(nil), s.rejected...)
+	return s.rejected.Held()
 }
 
 // Feishu's messages for its codes.
@@ -270,9 +268,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rb.second = append(rb.second, now)
 	}
 	rec.Token, rec.At, rec.Body, rec.Signed = token, now, body, robot.Secret != ""
-	s.received = append(s.received, rec)
-	s.accepted++
-	s.received = keepLast(s.received, s.cfg.Keep)
+	s.received.Add(rec)
 	s.mu.Unlock()
 	if set.Has(simfault.LoseAnswer) {
 		simfault.DropAnswer(w)
@@ -294,8 +290,7 @@ func trim(ts []time.Time, cutoff time.Time) []time.Time {
 func (s *Sim) refuse(w http.ResponseWriter, token string, code int, reason string) {
 	msg := codeMsg[code]
 	s.mu.Lock()
-	s.rejected = keepLast(s.rejected, s.cfg.Keep)
-	s.rejected = append(s.rejected, Rejected{Token: token, Code: code, Msg: msg, Reason: reason})
+	s.rejected.Add(Rejected{Token: token, Code: code, Msg: msg, Reason: reason})
 	s.mu.Unlock()
 	b, _ := json.Marshal(struct {
 		Code int             `json:"code"`
@@ -526,15 +521,4 @@ func orName(name, id string) string {
 		return name
 	}
 	return id
-}
-
-// keepLast trims a record list to its last k entries once it holds 2k, so
-// trimming costs little per message; k 0 keeps all.
-func keepLast[T any](list []T, k int) []T {
-	if k <= 0 || len(list) < 2*k {
-		return list
-	}
-	n := copy(list, list[len(list)-k:])
-	clear(list[n:]) // let the dropped bodies go
-	return list[:n]
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // Build turns a message into the body WeCom takes for msgType, and returns
@@ -70,7 +71,7 @@ func buildText(m connector.Message) ([]byte, bool) {
 		t.MentionedList = append(t.MentionedList, "@all")
 	}
 	req := request{MsgType: TypeText, Text: t}
-	return fitBody(base, func(c string) ([]byte, bool) {
+	return imtext.FitBody(base, func(c string) ([]byte, bool) {
 		t.Content = c
 		b := encode(req)
 		return b, len(c) <= TextMax && len(b) <= Limits.MaxBytes
@@ -116,7 +117,7 @@ func buildMarkdown(msgType string, m connector.Message) ([]byte, bool) {
 	} else {
 		req.Markdown = md
 	}
-	return fitBody(base, func(c string) ([]byte, bool) {
+	return imtext.FitBody(base, func(c string) ([]byte, bool) {
 		md.Content = c + after
 		b := encode(req)
 		return b, len(md.Content) <= MarkdownMax && len(b) <= Limits.MaxBytes
@@ -150,8 +151,8 @@ func buildNews(m connector.Message) ([]byte, bool) {
 	title := newsTitle(m.Title, desc)
 	// WeCom truncates these itself, mid-character; cutting here keeps the
 	// characters whole and marks the cut.
-	title, cutTitle := truncateBytes(title, NewsTitleMax)
-	desc, cutDesc := truncateBytes(desc, NewsDescMax)
+	title, cutTitle := imtext.TruncateBytes(title, NewsTitleMax)
+	desc, cutDesc := imtext.TruncateBytes(desc, NewsDescMax)
 	req := request{MsgType: TypeNews, News: &news{Articles: []article{{Title: title, Description: desc, URL: m.Link}}}}
 	return encode(req), cutTitle || cutDesc
 }
@@ -166,18 +167,6 @@ func encode(v any) []byte {
 		panic(fmt.Sprintf("wecom: encoding a request: %v", err)) // only strings and slices: cannot fail
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
-}
-
-// fitBody builds the body for s and returns it when it fits; otherwise it
-// cuts s (see cut) and builds the body of what is kept. build reports
-// whether its body fits.
-func fitBody(s string, build func(string) ([]byte, bool), lineTail, runeTail string) ([]byte, bool) {
-	if b, ok := build(s); ok {
-		return b, false
-	}
-	kept, _ := cut(s, func(x string) bool { _, ok := build(x); return ok }, lineTail, runeTail)
-	b, _ := build(kept)
-	return b, true
 }
 
 // validUTF8 replaces invalid bytes in the text fields, as the JSON encoder

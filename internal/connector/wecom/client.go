@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imtext"
 )
 
 // Config is one robot endpoint.
@@ -128,18 +129,7 @@ func classify(system, op string, code int, errmsg string, now time.Time) *connec
 }
 
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = truncate(s, 200) + "…"
-	}
-	return s
-}
-
-func truncate(s string, n int) string {
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return imtext.CutRunes(strings.TrimSpace(string(b)), 200)
 }
 
 // Render returns the body Send would post for msg, and whether it was cut,

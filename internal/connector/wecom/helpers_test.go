@@ -2,32 +2,17 @@ package wecom
 
 import (
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/testutil/fakeclock"
 )
 
 // fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type fakeClock = fakeclock.Clock
 
-func newClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock(t time.Time) *fakeClock { return fakeclock.New(t) }
 
 // serve starts sim on loopback and returns its base URL.
 func serve(t *testing.T, sim *Sim) string {

@@ -2,12 +2,12 @@ package wecom
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/imhook"
 )
 
 // Kind is the system kind of 企业微信 group robots.
@@ -50,24 +50,9 @@ func (s *Settings) Validate() []config.FieldProblem {
 // the robot's send path and the query must hold a key. The URL itself is
 // never part of the error: it holds the robot's key.
 func ParseWebhook(raw string) (*url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, fmt.Errorf("webhook is empty")
-	}
-	u, err := url.Parse(raw)
+	u, err := imhook.Parse(raw, "WeCom")
 	if err != nil {
-		return nil, fmt.Errorf("webhook is not a URL")
-	}
-	switch {
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		return nil, fmt.Errorf("webhook uses http; WeCom takes only https (http is allowed for 127.0.0.1 simulators)")
-	default:
-		return nil, fmt.Errorf("webhook has scheme %q, want https", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("webhook has no host")
+		return nil, err
 	}
 	if strings.TrimSuffix(u.Path, "/") != SendPath {
 		return nil, fmt.Errorf("webhook path is %q, want %s", u.Path, SendPath)
@@ -76,14 +61,6 @@ func ParseWebhook(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("webhook has no key= parameter")
 	}
 	return u, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func init() {

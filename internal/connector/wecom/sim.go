@@ -16,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"orderhub/internal/connector/imtext"
 	"orderhub/internal/connector/simfault"
+	"orderhub/internal/connector/simrecord"
 )
 
 // SimConfig configures a Sim. Zero values are WeCom's own limits.
@@ -52,9 +54,8 @@ type Sim struct {
 	mu       sync.Mutex
 	robots   map[string]*simRobot
 	media    map[string]simMedia
-	received []Received
-	accepted int
-	rejected []Rejected
+	received simrecord.List[Received]
+	rejected simrecord.List[Rejected]
 	seq      int
 }
 
@@ -102,7 +103,8 @@ func NewSim(cfg SimConfig) *Sim {
 	if cfg.TextMax <= 0 {
 		cfg.TextMax = TextMax
 	}
-	return &Sim{cfg: cfg, robots: map[string]*simRobot{}, media: map[string]simMedia{}}
+	return &Sim{cfg: cfg, robots: map[string]*simRobot{}, media: map[string]simMedia{},
+		received: simrecord.New[Received](cfg.Keep), rejected: simrecord.New[Rejected](cfg.Keep)}
 }
 
 // AddRobot adds robots with these webhook keys.
@@ -137,24 +139,21 @@ func (s *Sim) Faults() *simfault.Injector { return &s.faults }
 func (s *Sim) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k := s.cfg.Keep; k > 0 && len(s.received) > k {
-		return append([]Received(nil), s.received[len(s.received)-k:]...)
-	}
-	return append([]Received(nil), s.received...)
+	return s.received.Newest()
 }
 
 // Accepted counts every message accepted since the simulator started.
 func (s *Sim) Accepted() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.accepted
+	return s.received.Added()
 }
 
 // Rejected lists the refused calls, oldest first.
 func (s *Sim) Rejected() []Rejected {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Rejected(nil), s.rejected...)
+	return s.rejected.Held()
 }
 
 // maxRequest bounds what the simulator reads: an image of 2 MB in Base64
@@ -227,9 +226,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rb.sent = append(rb.sent, now)
 	}
 	rec.Key, rec.At, rec.Body = key, now, body
-	s.received = append(s.received, rec)
-	s.accepted++
-	s.received = keepLast(s.received, s.cfg.Keep)
+	s.received.Add(rec)
 	s.mu.Unlock()
 	if set.Has(simfault.LoseAnswer) {
 		simfault.DropAnswer(w)
@@ -247,8 +244,7 @@ func (s *Sim) refuse(w http.ResponseWriter, r *http.Request, key string, code in
 	s.seq++
 	hint := fmt.Sprintf("%d_%08x", s.cfg.Now().Unix(), s.seq)
 	full := fmt.Sprintf("%s, hint: [%s], from ip: %s, more info at https://open.work.weixin.qq.com/devtool/query?e=%d", msg, hint, ip, code)
-	s.rejected = keepLast(s.rejected, s.cfg.Keep)
-	s.rejected = append(s.rejected, Rejected{Key: key, ErrCode: code, ErrMsg: full})
+	s.rejected.Add(Rejected{Key: key, ErrCode: code, ErrMsg: full})
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	b, _ := json.Marshal(answer{ErrCode: &code, ErrMsg: full})
@@ -363,21 +359,7 @@ func (s *Sim) check(key string, body []byte, now time.Time) (Received, int, stri
 // clipBytes cuts s to max bytes on a character boundary, as WeCom shows a
 // long news title or description.
 func clipBytes(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return truncate(s, max)
-}
-
-// keepLast trims a record list to its last k entries once it holds 2k, so
-// trimming costs little per message; k 0 keeps all.
-func keepLast[T any](list []T, k int) []T {
-	if k <= 0 || len(list) < 2*k {
-		return list
-	}
-	n := copy(list, list[len(list)-k:])
-	clear(list[n:]) // let the dropped bodies go
-	return list[:n]
+	return imtext.RunePrefix(s, max)
 }
 
 // upload takes a file or voice for robot key, as upload_media does: a

@@ -274,7 +274,7 @@ func (s *Store) ResolveException(ctx context.Context, tx *sql.Tx, id int64, to F
 
 // FlowStats is one flow's standing.
 type FlowStats struct {
-	Flow        string    `json:"flow"`
+	Flow        string    `json:"-"` // the API shows it as the flow's name
 	Backlog     int64     `json:"backlog"`
 	Exceptions  int64     `json:"exceptions"`
 	Written     int64     `json:"written"`

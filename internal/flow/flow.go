@@ -53,6 +53,19 @@ type Flow struct {
 	Attempts     int
 }
 
+// stepItems is how many due items one step reads, writes and records in
+// one transaction: at least stepFloor, in whole calls. A step per call
+// would cost an APIs that take one bill a call (星辰) a query and a
+// durable commit per bill. An item written in a step whose record is lost
+// (a crash) is written again and found by its number, so a larger step
+// risks repeated calls, never a second bill.
+func (f *Flow) stepItems() int {
+	b := f.batch()
+	return (max(b, stepFloor) + b - 1) / b * b
+}
+
+const stepFloor = 100
+
 func (f *Flow) batch() int {
 	b := f.Batch
 	if b <= 0 {
@@ -266,7 +279,7 @@ func (w *writeWorker) NextRetry(job *river.Job[WriteArgs]) time.Time {
 func (st *Stage) Drain(ctx context.Context, f *Flow) (int, error) {
 	total := 0
 	for {
-		due, err := st.store.DueFlowItems(ctx, f.Name, st.now(), f.batch())
+		due, err := st.store.DueFlowItems(ctx, f.Name, st.now(), f.stepItems())
 		if err != nil {
 			return total, err
 		}

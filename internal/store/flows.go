@@ -105,10 +105,17 @@ type DueItem struct {
 // DueFlowItems reads up to limit items of flow waiting to be written (or
 // verified) whose time has come, oldest first.
 func (s *Store) DueFlowItems(ctx context.Context, flow string, now time.Time, limit int) ([]DueItem, error) {
+	// The due ids are picked from the index alone, each state's range read
+	// in index order up to the limit, and only those rows are joined with
+	// their documents: a single range over both states would read, join
+	// and sort every waiting item for each batch.
+	at := now.UnixMicro()
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+flowCols+`, o.version, o.canonical, v.raw
-		FROM flow_items f JOIN orders o ON o.id = f.order_id JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
-		WHERE f.flow = ? AND f.state IN ('pending', 'verify') AND f.next_at <= ?
-		ORDER BY f.next_at, f.id LIMIT ?`), flow, now.UnixMicro(), limit)
+		FROM (SELECT id, next_at FROM (SELECT id, next_at FROM flow_items WHERE flow = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?) p
+			UNION ALL SELECT id, next_at FROM (SELECT id, next_at FROM flow_items WHERE flow = ? AND state = 'verify' AND next_at <= ? ORDER BY next_at, id LIMIT ?) q
+			ORDER BY next_at, id LIMIT ?) d
+		JOIN flow_items f ON f.id = d.id JOIN orders o ON o.id = f.order_id JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
+		ORDER BY f.next_at, f.id`), flow, at, limit, flow, at, limit, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading due items of flow %s: %w", flow, err)
 	}

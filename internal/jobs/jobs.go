@@ -81,7 +81,11 @@ type Options struct {
 	// SweepEvery is how often the dispatcher runs even without a trigger; it
 	// catches an event committed while the dispatcher was finishing.
 	SweepEvery time.Duration
-	// Workers is how many jobs run at once.
+	// Workers is how many jobs run at once (32). Every long-running job is
+	// unique per thing it drains (a consumer's dispatch, a source's pull, a
+	// flow's writer), and each must find a free slot while the others run:
+	// with too few slots a pull holds back the writers that would empty
+	// its queue, and stages stall each other.
 	Workers int
 	// Stages add their workers and periodic jobs.
 	Stages []Stage
@@ -118,7 +122,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		o.SweepEvery = time.Second
 	}
 	if o.Workers <= 0 {
-		o.Workers = 2
+		o.Workers = 32
 	}
 	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()

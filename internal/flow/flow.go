@@ -230,6 +230,10 @@ func (st *Stage) PeriodicJobs() []*river.PeriodicJob {
 	}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
 
+// StartJobs implements jobs.Starter: items left due by the last run are
+// written without waiting for River's periodic jobs.
+func (st *Stage) StartJobs() []river.JobArgs { return []river.JobArgs{clockArgs{}} }
+
 type clockWorker struct {
 	river.WorkerDefaults[clockArgs]
 	st *Stage

@@ -198,10 +198,12 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			woken[f.Name] = true
 		}
 	}
-	for _, k := range order {
-		if err := st.store.WantFlow(ctx, tx, k.flow, k.order, want[k], now); err != nil {
-			return err
-		}
+	wants := make([]store.FlowWant, len(order))
+	for i, k := range order {
+		wants[i] = store.FlowWant{Flow: k.flow, OrderID: k.order, Version: want[k]}
+	}
+	if err := st.store.WantFlows(ctx, tx, wants, now); err != nil {
+		return err
 	}
 	r := st.jobs.Load()
 	if r == nil {

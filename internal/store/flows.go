@@ -79,6 +79,47 @@ func (s *Store) WantFlow(ctx context.Context, tx *sql.Tx, flow string, orderID, 
 	return nil
 }
 
+// FlowWant is one item for WantFlows: flow must write the order at
+// Version or later.
+type FlowWant struct {
+	Flow    string
+	OrderID int64
+	Version int64
+}
+
+// wantFlowsChunk is the most rows one WantFlows statement carries.
+const wantFlowsChunk = 200
+
+// WantFlows is WantFlow for many items, in one statement per
+// wantFlowsChunk items rather than one per item. Each (flow, order) may
+// appear once: PostgreSQL refuses a statement that updates a row twice.
+func (s *Store) WantFlows(ctx context.Context, tx *sql.Tx, wants []FlowWant, now time.Time) error {
+	n := now.UnixMicro()
+	args := make([]any, 0, min(len(wants), wantFlowsChunk)*6)
+	var q strings.Builder
+	for start := 0; start < len(wants); start += wantFlowsChunk {
+		chunk := wants[start:min(start+wantFlowsChunk, len(wants))]
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO flow_items (flow, order_id, want_version, state, next_at, created_at, updated_at) VALUES `)
+		for i, w := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?, ?, ?, 'pending', ?, ?, ?)`)
+			args = append(args, w.Flow, w.OrderID, w.Version, n, n, n)
+		}
+		q.WriteString(`
+		ON CONFLICT (flow, order_id) DO UPDATE SET want_version = excluded.want_version, state = 'pending', attempts = 0,
+			next_at = excluded.next_at, updated_at = excluded.updated_at
+		WHERE flow_items.want_version < excluded.want_version`)
+		if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
+			return fmt.Errorf("store: queueing %d orders for flows (the first: order %d for %s): %w", len(chunk), chunk[0].OrderID, chunk[0].Flow, err)
+		}
+	}
+	return nil
+}
+
 const flowCols = `f.id, f.flow, f.order_id, o.source, o.order_no, f.want_version, f.done_version, f.state, f.attempts, f.next_at,
 	f.bill_no, f.target_id, f.error_class, f.error_code, f.error_message, f.error_field, f.error_hint, f.request,
 	f.created_at, f.updated_at, f.written_at`

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
 		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},
+		{"WantFlows", testWantFlows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,6 +55,13 @@ type FlowRound struct {
 	// Stored is when orderhub's store held every pulled document (real
 	// path only): the pull's part of Elapsed.
 	Stored time.Duration
+	// First is when the first bill was written (real path only): the
+	// start-up and the hand-overs before writing begins.
+	First time.Duration
+	// Calls and CallTime are the real path's write calls and the time
+	// spent in them, from its own metrics.
+	Calls    int
+	CallTime time.Duration
 }
 
 // FlowReport compares the bare client with orderhub's flows.
@@ -418,8 +425,11 @@ func realRound(ctx context.Context, o FlowOptions, seed uint64) (FlowRound, map[
 		return FlowRound{}, nil, err
 	}
 	deadline := began.Add(o.Timeout)
-	var stored time.Duration
+	var stored, first time.Duration
 	for lr.bills() < lr.want() {
+		if first == 0 && lr.bills() > 0 {
+			first = time.Since(began)
+		}
 		if stored == 0 {
 			var n int
 			if err := a.Store().Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM orders").Scan(&n); err == nil && n >= lr.want() {
@@ -438,8 +448,9 @@ func realRound(ctx context.Context, o FlowOptions, seed uint64) (FlowRound, map[
 	if got := lr.bills(); got != lr.want() {
 		return FlowRound{}, nil, fmt.Errorf("the simulators hold %d bills, want %d", got, lr.want())
 	}
-	m := scrape(a.Handler(), "orderhub_flow_call_seconds_count", "orderhub_flow_call_seconds_sum")
-	return FlowRound{Bills: lr.want(), Elapsed: el, Rate: float64(lr.want()) / el.Seconds(), Stored: cmp.Or(stored, el)}, m, nil
+	m := scrapeSums(a.Handler(), "orderhub_flow_call_seconds_count", "orderhub_flow_call_seconds_sum")
+	return FlowRound{Bills: lr.want(), Elapsed: el, Rate: float64(lr.want()) / el.Seconds(), Stored: cmp.Or(stored, el), First: cmp.Or(first, el),
+		Calls: int(m["orderhub_flow_call_seconds_count"]), CallTime: time.Duration(m["orderhub_flow_call_seconds_sum"] * float64(time.Second))}, m, nil
 }
 
 // freshStore is an empty store for one round: a new SQLite file, or a new
@@ -491,7 +502,8 @@ func (r *FlowReport) Print(w io.Writer) {
 		for _, x := range p.rs {
 			e := fmt.Sprintf("%.0f in %s", x.Rate, x.Elapsed.Round(time.Millisecond))
 			if x.Stored > 0 {
-				e += fmt.Sprintf(" (all stored at %s)", x.Stored.Round(time.Millisecond))
+				e += fmt.Sprintf(" (first bill at %s, all stored at %s, %d calls took %s)", x.First.Round(time.Millisecond),
+					x.Stored.Round(time.Millisecond), x.Calls, x.CallTime.Round(time.Millisecond))
 			}
 			each = append(each, e)
 			bills = x.Bills

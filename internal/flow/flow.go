@@ -37,6 +37,12 @@ type Mapper interface {
 	Map(raw []byte, o *order.Order) (bill connector.Bill, ok bool, err error)
 }
 
+// OrderUser is a Mapper that can say it never reads the canonical order;
+// the stored order is then not decoded for it.
+type OrderUser interface {
+	UsesOrder() bool
+}
+
 // Flow is one configured flow, ready to run.
 type Flow struct {
 	Name   string
@@ -344,7 +350,16 @@ func (st *Stage) step(ctx context.Context, f *Flow, due []store.DueItem) error {
 // w.send set when the bill must be written.
 func (st *Stage) prepare(ctx context.Context, f *Flow, w *work, now time.Time) {
 	var o order.Order
-	if err := json.Unmarshal(w.item.Canonical, &o); err != nil {
+	needOrder := true
+	if ou, ok := f.Mapper.(OrderUser); ok {
+		needOrder = ou.UsesOrder()
+	}
+	if err := func() error {
+		if !needOrder {
+			return nil // the mapping reads the source document only
+		}
+		return json.Unmarshal(w.item.Canonical, &o)
+	}(); err != nil {
 		st.exception(f, w, now, &connector.CallError{Class: connector.Permanent, Code: "stored_order", Message: err.Error(),
 			Hint: "订单数据无法读取：请联系管理员检查存储"}, nil)
 		return

@@ -74,7 +74,7 @@ RFC 3339.`,
 			// Events of backfilled documents reach the flows through the
 			// dispatcher's periodic sweep of the running server.
 			p := ingest.NewPulling(st, nil, log, nil)
-			return runBackfill(ctx, cmd.OutOrStdout(), p, ps, start.UTC(), end.UTC())
+			return runBackfill(ctx, cmd.OutOrStdout(), p, ps, start, end, cfg.Location)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "orderhub.yaml", "configuration file")
@@ -99,7 +99,9 @@ func pullNames(cfg *config.Config) []string {
 
 // runBackfill shows a progress bar on a terminal (windows done of total,
 // documents, rate, time left) and plain lines otherwise.
-func runBackfill(ctx context.Context, out io.Writer, p *ingest.Pulling, src *ingest.PullSource, from, to time.Time) error {
+func runBackfill(ctx context.Context, out io.Writer, p *ingest.Pulling, src *ingest.PullSource, from, to time.Time, loc *time.Location) error {
+	from, to = from.UTC(), to.UTC()
+	at := func(t time.Time) string { return t.In(loc).Format(time.DateTime) }
 	windows := int64((to.Sub(from) + src.API.MaxSpan - 1) / src.API.MaxSpan)
 	began := time.Now()
 	docs := 0
@@ -120,8 +122,7 @@ func runBackfill(ctx context.Context, out io.Writer, p *ingest.Pulling, src *ing
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }),
 		)
 	}
-	fmt.Fprintf(out, "backfill %s: %s to %s, %d windows of at most %s\n", src.Name,
-		from.Format(time.RFC3339), to.Format(time.RFC3339), windows, src.API.MaxSpan)
+	fmt.Fprintf(out, "backfill %s: %s to %s, %d windows of at most %s\n", src.Name, at(from), at(to), windows, src.API.MaxSpan)
 	done := int64(0)
 	bf, err := p.Backfill(ctx, src, from, to, func(w ingest.Window) {
 		done++
@@ -137,14 +138,14 @@ func runBackfill(ctx context.Context, out io.Writer, p *ingest.Pulling, src *ing
 			return
 		}
 		fmt.Fprintf(out, "window %s – %s: %d docs (%d new or changed), %d pages; %d docs so far, %.0f docs/s\n",
-			w.From.Format(time.DateTime), w.To.Format(time.DateTime), w.Docs, w.Stored, w.Pages, docs, rate)
+			at(w.From), at(w.To), w.Docs, w.Stored, w.Pages, docs, rate)
 	})
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintf(out, "stopped at %s; run the same command again to resume\n", bf.DoneTo.Format(time.RFC3339))
+			fmt.Fprintf(out, "stopped at %s; run the same command again to resume\n", at(bf.DoneTo))
 		}
 		return err
 	}

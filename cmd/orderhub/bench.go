@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
-	"runtime/pprof"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,25 +20,87 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure orderhub against a baseline run side by side in the same process",
 	}
-	cmd.AddCommand(benchIngestCmd(), benchFlowCmd())
+	cmd.AddCommand(benchIngestCmd(), benchFlowCmd(), benchBareServerCmd())
 	return cmd
 }
 
-// startProfile starts a CPU profile into path (none when empty); the
-// returned func stops it.
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
+// benchBareServerCmd serves the bench's bare decode-only handler as a process
+// of its own, the baseline for an outside load generator (scripts/bench runs
+// wrk against it and against 'orderhub serve' in turns). Hidden: it is a
+// measuring tool, not a way to run orderhub.
+func benchBareServerCmd() *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:    "bare-server",
+		Short:  "Serve only the bare decode-only handler, as a baseline for an outside load generator",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listening on %s: %w", listen, err)
+			}
+			srv := &http.Server{Handler: bench.BareHandler(), ReadHeaderTimeout: 10 * time.Second}
+			served := make(chan error, 1)
+			go func() { served <- srv.Serve(ln) }()
+			fmt.Fprintf(cmd.OutOrStdout(), "bare decode server listening on %s\n", ln.Addr())
+			select {
+			case <-ctx.Done():
+			case err := <-served:
+				return err
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		},
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8081", "address to listen on")
+	return cmd
+}
+
+func benchIngestCmd() *cobra.Command {
+	var o bench.IngestOptions
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "ingest",
+		Short: "Pushed orders/s and latency: a bare decode-only handler vs the real durable push path",
+		Long: `ingest runs, in one process, a bare HTTP handler that only decodes the mall's order
+JSON and then orderhub's real push path (verify, parse, group-committed store,
+River), each under the same concurrent load of distinct seed-004 orders, and
+prints both throughputs, p50/p99 latencies and their ratio.`,
+		Example: `  orderhub bench ingest
+  orderhub bench ingest --store postgres://postgres@127.0.0.1:5432/bench --duration 20s`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
+			rep, err := bench.RunIngest(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			rep.Print(cmd.OutOrStdout())
+			return nil
+		},
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	f := cmd.Flags()
+	f.IntVar(&o.Conns, "conns", 64, "concurrent connections")
+	f.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per path")
+	f.IntVar(&o.Rounds, "rounds", 3, "alternating rounds the measured time is split into")
+	f.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each path")
+	f.StringVar(&o.Store, "store", "sqlite", "sqlite (a fresh file in --dir) or a postgres:// URL of an empty database")
+	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite file (default: a new temp folder)")
+	f.DurationVar(&o.BatchWait, "batch-wait", 2*time.Millisecond, "ingest.batch_wait of the real path")
+	f.IntVar(&o.BatchMax, "batch-max", 256, "ingest.batch_max of the real path")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	f.StringVar(&o.Synchronous, "sqlite-synchronous", "FULL", "SQLite durability: FULL or NORMAL")
+	return cmd
 }
 
 func benchFlowCmd() *cobra.Command {
@@ -59,11 +125,13 @@ and prints the bills/s of both and their ratio (the simulators' ceiling).`,
   orderhub bench flow --store postgres://postgres@127.0.0.1:5432/postgres --cpuprofile flow.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			stop, err := startProfile(cpuProfile)
-			if err != nil {
-				return err
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
 			}
-			defer stop()
 			rep, err := bench.RunFlow(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -80,52 +148,5 @@ and prints the bills/s of both and their ratio (the simulators' ceiling).`,
 	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite files (default: a new temp folder)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "longest one round may take")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
-	return cmd
-}
-
-func benchIngestCmd() *cobra.Command {
-	var o bench.IngestOptions
-	var cpuProfile string
-	cmd := &cobra.Command{
-		Use:   "ingest",
-		Short: "Pushed orders/s and latency: a bare decode-only handler vs the real durable push path",
-		Long: `ingest runs, in one process, a bare HTTP handler that only decodes the mall's order
-JSON and then orderhub's real push path (verify, parse, group-committed store,
-River), each under the same concurrent load of distinct seed-004 orders, and
-prints both throughputs, p50/p99 latencies and their ratio.`,
-		Example: `  orderhub bench ingest
-  orderhub bench ingest --store postgres://postgres@127.0.0.1:5432/bench --duration 20s`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
-			}
-			rep, err := bench.RunIngest(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			rep.Print(cmd.OutOrStdout())
-			return nil
-		},
-	}
-	f := cmd.Flags()
-	f.IntVar(&o.Conns, "conns", 64, "concurrent connections")
-	f.DurationVar(&o.Duration, "duration", 10*time.Second, "measured time per path")
-	f.IntVar(&o.Rounds, "rounds", 3, "alternating rounds the measured time is split into")
-	f.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured load before each path")
-	f.StringVar(&o.Store, "store", "sqlite", "sqlite (a fresh file in --dir) or a postgres:// URL of an empty database")
-	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite file (default: a new temp folder)")
-	f.DurationVar(&o.BatchWait, "batch-wait", 2*time.Millisecond, "ingest.batch_wait of the real path")
-	f.IntVar(&o.BatchMax, "batch-max", 256, "ingest.batch_max of the real path")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
-	f.StringVar(&o.Synchronous, "sqlite-synchronous", "FULL", "SQLite durability: FULL or NORMAL")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,7 @@ Start with 'orderhub demo': a server with a built-in mall simulator, nothing to 
 }
 
 func serveCmd() *cobra.Command {
-	var path string
+	var path, cpuProfile string
 	var drainDelay time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -85,12 +86,37 @@ then the process exits and logs how long that took.`,
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
 			}
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			return run(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.Log), nil, drainDelay)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "orderhub.yaml", "configuration file")
 	cmd.Flags().DurationVar(&drainDelay, "drain-delay", 0, "on SIGTERM, answer /healthz 503 but keep serving this long before closing the listener, so a load balancer polling /healthz stops sending first")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile from start to shutdown to this file (read it with go tool pprof)")
 	return cmd
+}
+
+// startCPUProfile profiles the whole process into path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating the CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("starting the CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // run starts an App, calls started (if any) once it is ready, and serves
@@ -157,6 +183,9 @@ func checkCmd() *cobra.Command {
 			cfg, err := config.Load(path)
 			if err != nil {
 				return printConfigErrors(cmd.ErrOrStderr(), err)
+			}
+			if e := config.NothingConfigured(cfg); e != nil {
+				return printConfigErrors(cmd.ErrOrStderr(), config.Errors{e})
 			}
 			if problems := app.Check(cfg, slog.New(slog.DiscardHandler)); len(problems) > 0 {
 				for _, p := range problems {

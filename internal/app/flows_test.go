@@ -14,6 +14,7 @@ import (
 	"orderhub/internal/config"
 	"orderhub/internal/simlab"
 	"orderhub/internal/testutil/logbuf"
+	"orderhub/internal/testutil/pgtest"
 )
 
 // flowConfig is the two seed flows against a simlab.
@@ -34,6 +35,15 @@ flows:
 // every document becomes exactly one bill, the unknown SKU waits as an
 // exception with 星辰's message, and GET /v1/flows shows it all.
 func TestSeedFlowsEndToEnd(t *testing.T) {
+	testSeedFlows(t, "sqlite://"+filepath.Join(t.TempDir(), "hub.db"))
+}
+
+// The same on PostgreSQL, as several nodes would share it.
+func TestSeedFlowsEndToEndPostgres(t *testing.T) {
+	testSeedFlows(t, pgtest.URL(t))
+}
+
+func testSeedFlows(t *testing.T, storeURL string) {
 	lab, err := simlab.Start(simlab.Options{UnknownSKU: "NB-16G"})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +58,7 @@ func TestSeedFlowsEndToEnd(t *testing.T) {
 	start := now.Add(-3 * time.Hour).In(loc).Format(config.TimeLayout)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "orderhub.yaml")
-	text := fmt.Sprintf(flowConfig, "sqlite://"+filepath.Join(dir, "hub.db"), lab.SystemsYAML(5*time.Second), start, start)
+	text := fmt.Sprintf(flowConfig, storeURL, lab.SystemsYAML(5*time.Second), start, start)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -174,14 +174,11 @@ func (l *load) next(buf []byte) []byte {
 	return buf
 }
 
-// serveBare serves the baseline: read the body and decode the order JSON,
-// nothing else.
-func serveBare() (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// BareHandler is the baseline: it reads the body and decodes it into the
+// mall's order type, nothing else, and answers a small JSON object. It is
+// what any HTTP service that accepts this document must do at least.
+func BareHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -195,7 +192,16 @@ func serveBare() (string, func(), error) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
-	})}
+	})
+}
+
+// serveBare serves BareHandler on a loopback port of this process.
+func serveBare() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: BareHandler()}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 }

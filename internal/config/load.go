@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"reflect"
@@ -51,8 +52,24 @@ func Parse(data []byte, file string, env func(string) (string, bool)) (*Config, 
 
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		d.errs = append(d.errs, d.syntaxError(err, data))
-		return nil, d.errs
+		// An unquoted ${VAR} inside { } or [ ] is the usual cause, and it
+		// would hide every other problem in the file: say where each one is
+		// and how to quote it, then check the file as if they were quoted.
+		quoted, refs := quoteFlowRefs(data)
+		if len(refs) == 0 {
+			d.errs = append(d.errs, d.syntaxError(err, data))
+			return nil, d.errs
+		}
+		d.quoted = refs
+		for _, r := range refs {
+			d.add(Position{File: file, Line: r.line, Column: r.col}, "",
+				fmt.Sprintf("%s inside %s must be quoted: unquoted, the } of the reference ends the YAML collection", r.ref, r.within),
+				fmt.Sprintf("quote it: \"%s\"", r.ref))
+		}
+		if f, err = parser.ParseBytes(quoted, 0); err != nil {
+			d.errs = append(d.errs, d.syntaxError(err, quoted))
+			return nil, d.errs.sorted()
+		}
 	}
 	var body ast.Node
 	for i, doc := range f.Docs {
@@ -72,6 +89,7 @@ func Parse(data []byte, file string, env func(string) (string, bool)) (*Config, 
 	d.validate(cfg)
 
 	if len(d.errs) > 0 {
+		d.unshift()
 		d.scrubSecrets()
 		return nil, d.errs.sorted()
 	}
@@ -94,6 +112,7 @@ type decoder struct {
 	seen    map[string]seenKey          // by key path, e.g. "systems.shop.app_sign"
 	bad     map[string]bool             // key paths that already have an error
 	secrets []string                    // decoded Secret values, kept out of messages
+	quoted  []flowRef                   // references quoted before parsing, see quoteFlowRefs
 }
 
 // add records a problem.
@@ -179,4 +198,89 @@ func (d *decoder) decodeTop(body ast.Node, cfg *Config) {
 		return
 	}
 	d.decodeValue(body, reflect.ValueOf(cfg).Elem(), "", Position{File: d.file, Line: 1, Column: 1})
+}
+
+// unshift moves the columns of problems found in the quoted text back to
+// where they are in the file: each quoted reference before them on their
+// line added two characters.
+func (d *decoder) unshift() {
+	for _, e := range d.errs {
+		if strings.Contains(e.Msg, " must be quoted: ") {
+			continue // ours, already placed in the file's own columns
+		}
+		shift := 0
+		for _, r := range d.quoted {
+			if r.line == e.Pos.Line && r.col < e.Pos.Column {
+				shift += 2
+			}
+		}
+		e.Pos.Column -= shift
+	}
+}
+
+// flowRef is an unquoted ${VAR} reference inside a YAML flow collection.
+type flowRef struct {
+	line, col int
+	ref       string // ${VAR} or ${VAR:-default}, as written
+	within    string // "{ }" or "[ ]"
+}
+
+// quoteFlowRefs finds ${…} references written unquoted inside { } or [ ]
+// and returns data with each put in double quotes. It reads the text line by
+// line with just enough YAML to know whether a position is inside quotes, a
+// comment or a flow collection; nesting carries over lines.
+func quoteFlowRefs(data []byte) ([]byte, []flowRef) {
+	var refs []flowRef
+	var out strings.Builder
+	var stack []byte // open flow brackets
+	for n, line := range strings.SplitAfter(string(data), "\n") {
+		var quote byte
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			switch {
+			case quote == '"' && c == '\\' && i+1 < len(line):
+				out.WriteByte(c)
+				i++
+				c = line[i]
+			case quote == '\'' && c == '\'' && i+1 < len(line) && line[i+1] == '\'':
+				out.WriteByte(c)
+				i++
+			case quote != 0:
+				if c == quote {
+					quote = 0
+				}
+			case (c == '"' || c == '\'') && startsScalar(line[:i]):
+				quote = c
+			case c == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t'):
+				out.WriteString(line[i:])
+				i = len(line)
+				continue
+			case c == '{' || c == '[':
+				stack = append(stack, c)
+			case (c == '}' || c == ']') && len(stack) > 0:
+				stack = stack[:len(stack)-1]
+			case c == '$' && len(stack) > 0 && strings.HasPrefix(line[i:], "${"):
+				if end := strings.IndexByte(line[i:], '}'); end > 0 {
+					ref := line[i : i+end+1]
+					within := "{ }"
+					if stack[len(stack)-1] == '[' {
+						within = "[ ]"
+					}
+					refs = append(refs, flowRef{line: n + 1, col: i + 1, ref: ref, within: within})
+					out.WriteString(`"` + ref + `"`)
+					i += end
+					continue
+				}
+			}
+			out.WriteByte(c)
+		}
+	}
+	return []byte(out.String()), refs
+}
+
+// startsScalar reports whether a scalar may start after before on its line:
+// a quote inside a plain scalar (it's) opens nothing.
+func startsScalar(before string) bool {
+	t := strings.TrimRight(before, " \t")
+	return t == "" || strings.ContainsRune(":,[{-?", rune(t[len(t)-1]))
 }

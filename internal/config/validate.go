@@ -396,3 +396,15 @@ func (d *decoder) checkSource(cfg *Config, src *Source, path string) {
 	d.add(d.valuePos(sysPath), sysPath,
 		fmt.Sprintf("system %q is of kind %q, which cannot push orders to orderhub", src.System, sys.Kind), hint)
 }
+
+// NothingConfigured returns a problem for a config with no systems and no
+// sources. Every key has a default, so such a file (an empty one, or only
+// comments) is valid, but a hub started from it receives nothing: checking
+// it should not say "ok".
+func NothingConfigured(cfg *Config) *Error {
+	if len(cfg.Systems) > 0 || len(cfg.Sources) > 0 {
+		return nil
+	}
+	return &Error{Pos: Position{File: cfg.File}, Msg: "nothing is configured: the file has no systems and no sources",
+		Hint: "add a system under systems: and a source that receives its orders under sources: (see the README's example, or orderhub schema)"}
+}

@@ -32,6 +32,9 @@ type Pushed struct {
 	// Raw is what the hub keeps of the body: the bytes as received, with any
 	// credential the sender embedded in them replaced.
 	Raw []byte
+	// Warnings are what is odd about a document that is still accepted
+	// (totals that disagree with the lines); they go on the timeline.
+	Warnings []order.Warning
 }
 
 // PushReceiver verifies and parses pushes from one system. Receive must be

@@ -59,19 +59,6 @@ type Flow struct {
 	Attempts     int
 }
 
-// stepItems is how many due items one step reads, writes and records in
-// one transaction: at least stepFloor, in whole calls. A step per call
-// would cost an APIs that take one bill a call (星辰) a query and a
-// durable commit per bill. An item written in a step whose record is lost
-// (a crash) is written again and found by its number, so a larger step
-// risks repeated calls, never a second bill.
-func (f *Flow) stepItems() int {
-	b := f.batch()
-	return (max(b, stepFloor) + b - 1) / b * b
-}
-
-const stepFloor = 100
-
 func (f *Flow) batch() int {
 	b := f.Batch
 	if b <= 0 {
@@ -277,7 +264,12 @@ func (w *writeWorker) Work(ctx context.Context, job *river.Job[WriteArgs]) error
 	if !ok {
 		return nil // removed from the configuration
 	}
-	_, err := w.st.Drain(ctx, f)
+	_, more, err := w.st.DrainFor(ctx, f, jobs.Budget)
+	if err == nil && more {
+		// The budget is spent with items still due: go on in a fresh run
+		// (a snooze keeps the job unique and spends no attempt).
+		return river.JobSnooze(time.Millisecond)
+	}
 	return err
 }
 
@@ -289,19 +281,35 @@ func (w *writeWorker) NextRetry(job *river.Job[WriteArgs]) time.Time {
 // Drain writes a flow's due items until none is due; it returns how many
 // items it settled (written, refused, left out or put off).
 func (st *Stage) Drain(ctx context.Context, f *Flow) (int, error) {
-	total := 0
+	n, _, err := st.DrainFor(ctx, f, 0)
+	return n, err
+}
+
+// stepItems is how many due items one step takes: for an API of one bill a
+// call, several calls share the step's two transactions.
+const stepItems = 64
+
+// DrainFor is Drain that stops between steps once budget (0: none) is
+// spent; more reports that items were still due then.
+func (st *Stage) DrainFor(ctx context.Context, f *Flow, budget time.Duration) (n int, more bool, err error) {
+	began := time.Now()
+	b := f.batch()
+	limit := (stepItems + b - 1) / b * b // whole calls
 	for {
-		due, err := st.store.DueFlowItems(ctx, f.Name, st.now(), f.stepItems())
+		if budget > 0 && time.Since(began) > budget {
+			return n, true, nil
+		}
+		due, err := st.store.DueFlowItems(ctx, f.Name, st.now(), limit)
 		if err != nil {
-			return total, err
+			return n, false, err
 		}
 		if len(due) == 0 {
-			return total, nil
+			return n, false, nil
 		}
 		if err := st.step(ctx, f, due); err != nil {
-			return total, err
+			return n, false, err
 		}
-		total += len(due)
+		n += len(due)
 	}
 }
 
@@ -341,9 +349,38 @@ func (st *Stage) step(ctx context.Context, f *Flow, due []store.DueItem) error {
 		}
 	}
 	if len(send) > 0 {
+		// Write ahead: the items about to be sent are marked in flight
+		// first, so that after a crash between the call and its record the
+		// next run asks the target before writing again, even a target that
+		// would take a second bill with the same number.
+		if err := st.markInFlight(ctx, f, send, now); err != nil {
+			return err
+		}
 		st.write(ctx, f, send)
 	}
-	return st.record(ctx, f, ws)
+	// The calls are made: their outcomes are recorded even if the run is
+	// being cancelled (a shutdown), or the next run would not know.
+	return st.record(context.WithoutCancel(ctx), f, ws)
+}
+
+func (st *Stage) markInFlight(ctx context.Context, f *Flow, send []*work, now time.Time) error {
+	ups := make([]store.FlowUpdate, len(send))
+	for i, w := range send {
+		ups[i] = store.FlowUpdate{ID: w.item.ID, Version: w.item.Version, State: store.FlowVerify, Attempts: w.item.Attempts,
+			NextAt: now, BillNo: w.bill.No, TargetID: w.item.TargetID, Error: w.item.Error, At: now}
+	}
+	tx, err := st.store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("flow %s: marking bills in flight: %w", f.Name, err)
+	}
+	defer tx.Rollback()
+	if err := st.store.UpdateFlowItems(ctx, tx, ups); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("flow %s: marking bills in flight: %w", f.Name, err)
+	}
+	return nil
 }
 
 // prepare verifies an unknown outcome and maps the document; it leaves

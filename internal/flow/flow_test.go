@@ -33,10 +33,17 @@ type fakeTarget struct {
 	throttleNext bool
 	// failNext fails the next n calls before sending (connection refused).
 	failNext int
+	// crashAfterWrite writes the next call's bills and then panics, as a
+	// node killed before it recorded the answer.
+	crashAfterWrite bool
+	// allowDup takes a second bill with a taken number, as an account
+	// without unique numbering does; writes counts them.
+	allowDup bool
+	writes   map[string]int
 }
 
 func newTarget() *fakeTarget {
-	return &fakeTarget{bills: map[string]string{}, bodies: map[string]map[string]any{}, refuse: map[string]bool{}}
+	return &fakeTarget{bills: map[string]string{}, bodies: map[string]map[string]any{}, refuse: map[string]bool{}, writes: map[string]int{}}
 }
 
 func (t *fakeTarget) Write(_ context.Context, api string, bills []connector.Bill) ([]connector.WriteResult, error) {
@@ -61,13 +68,18 @@ func (t *fakeTarget) Write(_ context.Context, api string, bills []connector.Bill
 		case b.ID != "":
 			t.bodies[b.No] = b.Body
 			out[i].ID = b.ID
-		case t.bills[b.No] != "":
+		case t.bills[b.No] != "" && !t.allowDup:
 			out[i].Duplicate = true
 		default:
 			id := fmt.Sprintf("ID-%d", len(t.bills)+1)
 			t.bills[b.No], t.bodies[b.No] = id, b.Body
+			t.writes[b.No]++
 			out[i].ID = id
 		}
+	}
+	if t.crashAfterWrite {
+		t.crashAfterWrite = false
+		panic(errCrash)
 	}
 	if t.loseNext {
 		t.loseNext = false
@@ -227,6 +239,42 @@ func TestUnknownOutcomeIsVerified(t *testing.T) {
 	}
 	if len(e.target.bills) != 1 {
 		t.Fatalf("the target holds %d bills", len(e.target.bills))
+	}
+}
+
+var errCrash = fmt.Errorf("the node died")
+
+// A node that dies after the target took its bills and before it recorded
+// the answer leaves them marked in flight: the next run finds them at the
+// target instead of writing them again, even where the target would take a
+// second bill with the same number.
+func TestCrashBetweenWriteAndRecord(t *testing.T) {
+	e := newFlowEnv(t, batchAPI)
+	e.target.allowDup = true
+	for i := range 10 {
+		e.put(fmt.Sprintf("K%02d", i), "SKU-1", 1000, "")
+	}
+	e.target.crashAfterWrite = true
+	func() {
+		defer func() {
+			if r := recover(); r != errCrash {
+				t.Fatalf("recovered %v, want the simulated crash", r)
+			}
+		}()
+		e.drain()
+	}()
+	if it := e.item("K03"); it.State != store.FlowVerify {
+		t.Fatalf("after the crash the item is %s, want verify (marked in flight before the call)", it.State)
+	}
+	e.drain()
+	for i := range 10 {
+		no := fmt.Sprintf("K%02d", i)
+		if n := e.target.writes[no]; n != 1 {
+			t.Errorf("bill %s written %d times", no, n)
+		}
+		if it := e.item(no); it.State != store.FlowDone || it.TargetID == "" {
+			t.Errorf("item %s = %+v", no, it)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ type Metrics struct {
 	commitTime  prometheus.Histogram
 	commitFails prometheus.Counter
 	events      *prometheus.CounterVec // by event type
+	warnings    *prometheus.CounterVec // by source and warning code
 }
 
 // NewMetrics registers the ingest series with reg.
@@ -44,8 +45,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_order_events_total", Help: "Order events recorded, by type.",
 		}, []string{"type"}),
+		warnings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_push_warnings_total", Help: "Pushes accepted with a warning (such as totals_mismatch), by source and warning code.",
+		}, []string{"source", "code"}),
 	}
-	reg.MustRegister(m.pushes, m.rejected, m.pushLatency, m.batchSize, m.commitTime, m.commitFails, m.events)
+	reg.MustRegister(m.pushes, m.rejected, m.pushLatency, m.batchSize, m.commitTime, m.commitFails, m.events, m.warnings)
 	return m
 }
 

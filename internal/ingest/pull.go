@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"orderhub/internal/connector"
@@ -48,6 +49,8 @@ type Pulling struct {
 	log     *slog.Logger
 	now     func() time.Time
 	metrics *pullMetrics
+	// pageWait is the first wait before a failed page is tried again.
+	pageWait time.Duration
 }
 
 // NewPulling returns the pull path. hook runs inside every window's
@@ -56,7 +59,7 @@ func NewPulling(s *store.Store, hook store.ApplyHook, log *slog.Logger, reg prom
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Pulling{store: s, hook: hook, log: log, now: time.Now, metrics: newPullMetrics(reg)}
+	return &Pulling{store: s, hook: hook, log: log, now: time.Now, metrics: newPullMetrics(reg), pageWait: 200 * time.Millisecond}
 }
 
 // SetClock replaces the clock (tests).
@@ -77,9 +80,17 @@ type Progress func(w Window)
 // Sync pulls a source from its sync time up to now, window by window, each
 // no wider than the API allows.
 func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) error {
+	_, err := p.SyncFor(ctx, src, 0, progress)
+	return err
+}
+
+// SyncFor is Sync that stops between windows once budget (0: none) is
+// spent; more reports that the source was not caught up then.
+func (p *Pulling) SyncFor(ctx context.Context, src *PullSource, budget time.Duration, progress Progress) (more bool, err error) {
+	began := time.Now()
 	state, found, err := p.store.PullStateOf(ctx, p.store.Reader(), src.Name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := p.now().Truncate(time.Second)
 	var from time.Time
@@ -95,11 +106,14 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		from = now.Add(-src.Overlap)
 	}
 	for from.Before(now) {
+		if budget > 0 && time.Since(began) > budget {
+			return true, nil
+		}
 		to := minTime(from.Add(src.API.MaxSpan), now)
 		w, docs, err := p.read(ctx, src, from, to)
 		if err != nil {
 			p.recordError(ctx, src, err)
-			return err
+			return false, err
 		}
 		next := store.PullState{Source: src.Name, SyncedTo: w.To, LastFrom: w.From, LastTo: w.To, LastDocs: int64(w.Docs), LastRunAt: p.now()}
 		// The sync time never moves back: an overlap re-read ends where the
@@ -116,7 +130,7 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		})
 		if err != nil {
 			p.recordError(ctx, src, err)
-			return err
+			return false, err
 		}
 		w.Stored = stored
 		state, found = next, true
@@ -125,7 +139,7 @@ func (p *Pulling) Sync(ctx context.Context, src *PullSource, progress Progress) 
 		}
 		from = w.To
 	}
-	return nil
+	return false, nil
 }
 
 // Backfill pulls a past range of a source through the same path as Sync,
@@ -210,7 +224,7 @@ func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time
 	total := -1
 	page := 0
 	for {
-		pg, err := src.Puller.Pull(ctx, connector.PullRequest{API: src.API.Name, From: from, To: to, PageNo: page, PageSize: size})
+		pg, err := p.page(ctx, src, connector.PullRequest{API: src.API.Name, From: from, To: to, PageNo: page, PageSize: size})
 		if err != nil {
 			return nil, 0, page, fmt.Errorf("pulling %s page %d of [%s, %s]: %w", src.Name, page, from.Format(time.DateTime), to.Format(time.DateTime), err)
 		}
@@ -241,7 +255,49 @@ func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time
 	return docs, total, page, nil
 }
 
-// store_ writes a window's documents and runs advance in the same
+// pageTries bounds the tries of one page inside a run; a page that still
+// fails ends the run, and River retries the run from the sync time.
+const pageTries = 6
+
+// page reads one page, trying again after a transport failure or a
+// throttle (as long as the provider asked, when that is under a minute),
+// so that one failed call among a window's pages does not throw the pages
+// already read away.
+func (p *Pulling) page(ctx context.Context, src *PullSource, req connector.PullRequest) (*connector.PullPage, error) {
+	var last error
+	eb := backoff.NewExponentialBackOff()
+	eb.InitialInterval, eb.MaxInterval = p.pageWait, 25*p.pageWait
+	pg, err := backoff.Retry(ctx, func() (*connector.PullPage, error) {
+		pg, err := src.Puller.Pull(ctx, req)
+		last = err
+		if err == nil {
+			return pg, nil
+		}
+		ce, _ := connector.AsCallError(err)
+		switch {
+		case ce == nil || ce.Class == connector.Permanent:
+			return nil, backoff.Permanent(err)
+		case ce.Class == connector.SlowDown && ce.RetryAfter > time.Minute:
+			return nil, backoff.Permanent(err) // the run snoozes instead
+		case ce.Class == connector.SlowDown && ce.RetryAfter > 0:
+			return nil, &backoff.RetryAfterError{Duration: ce.RetryAfter}
+		}
+		return nil, err
+	}, backoff.WithBackOff(eb), backoff.WithMaxTries(pageTries), backoff.WithMaxElapsedTime(2*time.Minute),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			p.metrics.pageRetries.WithLabelValues(src.Name, string(connector.ClassOf(last))).Inc()
+			p.log.Debug("page failed; trying again", "source", src.Name, "page", req.PageNo, "wait", wait, "err", last)
+		}))
+	if err != nil {
+		if last != nil {
+			return nil, last
+		}
+		return nil, err
+	}
+	return pg, nil
+}
+
+// storeWindow writes a window's documents and runs advance in the same
 // transaction; it returns how many documents were new or changed.
 func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, docs []connector.Document, advance func(context.Context, *sql.Tx) error) (int, error) {
 	received := p.now()
@@ -321,7 +377,7 @@ func minTime(a, b time.Time) time.Time {
 
 type pullMetrics struct {
 	pages, docs, stored, cuts *prometheus.CounterVec
-	errors                    *prometheus.CounterVec
+	errors, pageRetries       *prometheus.CounterVec
 }
 
 func newPullMetrics(reg prometheus.Registerer) *pullMetrics {
@@ -341,9 +397,12 @@ func newPullMetrics(reg prometheus.Registerer) *pullMetrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_pull_errors_total", Help: "Failed pull runs, by class (retry, slow_down, permanent, unknown_outcome).",
 		}, []string{"source", "class"}),
+		pageRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_page_retries_total", Help: "Page calls tried again after a failure or a throttle, by class.",
+		}, []string{"source", "class"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.pages, m.docs, m.stored, m.cuts, m.errors)
+		reg.MustRegister(m.pages, m.docs, m.stored, m.cuts, m.errors, m.pageRetries)
 	}
 	return m
 }

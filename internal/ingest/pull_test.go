@@ -34,8 +34,9 @@ type fakeProvider struct {
 	now      func() time.Time
 	docs     []fakeDoc
 	requests []connector.PullRequest
-	// failAt fails the request with this index (0-based), once.
-	failAt int
+	// failAt fails the request with this index (0-based) and the next
+	// failTimes-1 ones (a provider down for a while).
+	failAt, failTimes int
 	// before runs at the start of every Pull (to move the sync state as
 	// another node would).
 	before func()
@@ -49,8 +50,7 @@ func (f *fakeProvider) Pull(_ context.Context, req connector.PullRequest) (*conn
 	}
 	n := len(f.requests)
 	f.requests = append(f.requests, req)
-	if n == f.failAt {
-		f.failAt = -1
+	if f.failAt >= 0 && n >= f.failAt && n < f.failAt+max(f.failTimes, 1) {
 		return nil, &connector.CallError{Class: connector.Retry, Op: "fake", Message: "injected failure"}
 	}
 	if req.To.Sub(req.From) > testAPI.MaxSpan {
@@ -103,6 +103,7 @@ func newPullEnv(t *testing.T) *pullEnv {
 	e.prov = &fakeProvider{now: func() time.Time { return e.clock }, failAt: -1}
 	e.p = NewPulling(st, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	e.p.SetClock(func() time.Time { return e.clock })
+	e.p.pageWait = time.Millisecond
 	e.src = &PullSource{Name: "wdt_trades", System: "wdt", Puller: e.prov, API: testAPI,
 		Every: time.Minute, Overlap: 3 * time.Minute, Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), MaxWindowDocs: 50}
 	return e
@@ -259,7 +260,9 @@ func TestSyncFailureKeepsWhatWasStored(t *testing.T) {
 		docs = append(docs, fakeDoc{No: fmt.Sprintf("F%03d", i), Modified: at(0, 0, 0).Add(time.Duration(i) * 5 * time.Minute)})
 	}
 	e.prov.set(docs...)
-	e.prov.failAt = 3 // window 1 has two pages (13 docs, both ends included); fail on window 2's second page
+	// Window 1 has two pages (13 docs, both ends included); window 2's
+	// second page fails every try.
+	e.prov.failAt, e.prov.failTimes = 3, pageTries
 	err := e.p.Sync(context.Background(), e.src, nil)
 	if connector.ClassOf(err) != connector.Retry {
 		t.Fatalf("Sync = %v, want the injected retry error", err)
@@ -279,6 +282,28 @@ func TestSyncFailureKeepsWhatWasStored(t *testing.T) {
 	}
 	if got := len(e.stored()); got != 60 {
 		t.Fatalf("after the retry %d documents are stored, want 60", got)
+	}
+}
+
+// One failed page among a window's is tried again: the window is stored
+// whole in one run.
+func TestSyncRetriesAFailedPage(t *testing.T) {
+	e := newPullEnv(t)
+	e.src.Start = at(4, 0, 0)
+	var docs []fakeDoc
+	for i := range 35 {
+		docs = append(docs, fakeDoc{No: fmt.Sprintf("P%03d", i), Modified: at(4, 0, 0).Add(time.Duration(i) * time.Minute)})
+	}
+	e.prov.set(docs...)
+	e.prov.failAt, e.prov.failTimes = 2, 2 // page 2, twice
+	if err := e.p.Sync(context.Background(), e.src, nil); err != nil {
+		t.Fatalf("a page that failed twice ended the run: %v", err)
+	}
+	if got := len(e.stored()); got != 35 {
+		t.Fatalf("stored %d, want 35", got)
+	}
+	if n := len(e.prov.requests); n != 6 {
+		t.Fatalf("%d requests, want 6 (four pages, the third twice more)", n)
 	}
 }
 
@@ -327,7 +352,7 @@ func TestBackfillResumes(t *testing.T) {
 		docs = append(docs, fakeDoc{No: fmt.Sprintf("B%03d", i), Modified: at(0, 0, 0).Add(time.Duration(i) * 10 * time.Minute)})
 	}
 	e.prov.set(docs...)
-	e.prov.failAt = 2 // the third window (one page each)
+	e.prov.failAt, e.prov.failTimes = 2, pageTries // the third window (one page each)
 	from, to := at(0, 0, 0), at(8, 0, 0)
 	_, err := e.p.Backfill(context.Background(), e.src, from, to, nil)
 	if err == nil {

@@ -153,10 +153,15 @@ func (w *pullWorker) Work(ctx context.Context, job *river.Job[PullArgs]) error {
 	}
 	start := time.Now()
 	windows, docs := 0, 0
-	err := w.st.pulling.Sync(ctx, src, func(win Window) {
+	more, err := w.st.pulling.SyncFor(ctx, src, jobs.Budget, func(win Window) {
 		windows++
 		docs += win.Docs
 	})
+	if err == nil && more {
+		// Catching up takes more than one run's budget: go on in a fresh
+		// run, as the same unique job.
+		return river.JobSnooze(time.Millisecond)
+	}
 	if ce, ok := connector.AsCallError(err); ok && ce.Class == connector.SlowDown {
 		// Throttled: wait as long as the provider asked, without spending
 		// an attempt. The windows stored so far stay stored.

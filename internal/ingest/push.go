@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"orderhub/internal/connector"
+	"orderhub/internal/order"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -48,6 +49,20 @@ type PushAnswer struct {
 	Result  store.Result `json:"result"`
 	Version int64        `json:"version"`
 	Events  []string     `json:"events"`
+	// Warnings: what is odd about the document, accepted as sent anyway
+	// (and on the order's timeline).
+	Warnings []order.Warning `json:"warnings,omitempty"`
+}
+
+// warned logs and counts the warnings of an accepted push.
+func (h *PushHandler) warned(source string, pushed *connector.Pushed) {
+	for _, w := range pushed.Warnings {
+		h.log.Warn("push accepted with a warning", "source", source, "order_no", connector.ForLog(pushed.Order.OrderNo),
+			"code", w.Code, "field", connector.ForLog(w.Field), "message", connector.ForLog(w.Message))
+		if h.metrics != nil {
+			h.metrics.warnings.WithLabelValues(source, w.Code).Inc()
+		}
+	}
 }
 
 // ServeHTTP implements http.Handler; the source name is the path value
@@ -76,7 +91,7 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pushed.Order.Source = name
-	inc := store.Incoming{Order: pushed.Order, Raw: pushed.Raw, ReceivedAt: start}
+	inc := store.Incoming{Order: pushed.Order, Raw: pushed.Raw, ReceivedAt: start, Warnings: pushed.Warnings}
 	if err := inc.Prepare(); err != nil { // here, in parallel, not in the shared commit
 		h.fail(w, r, name, err)
 		return
@@ -86,7 +101,11 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, name, err)
 		return
 	}
-	ans := PushAnswer{Source: name, OrderNo: pushed.Order.OrderNo, Result: out.Result, Version: out.Version, Events: make([]string, len(out.Events))}
+	ans := PushAnswer{Source: name, OrderNo: pushed.Order.OrderNo, Result: out.Result, Version: out.Version, Events: make([]string, len(out.Events)), Warnings: pushed.Warnings}
+	if out.Result != store.ResultDuplicate {
+		// A duplicate's warnings were recorded with the first copy.
+		h.warned(name, pushed)
+	}
 	for i, e := range out.Events {
 		ans.Events[i] = string(e)
 		if h.metrics != nil {
@@ -164,8 +183,10 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 // count for the operator. Nothing was written.
 func (h *PushHandler) reject(w http.ResponseWriter, r *http.Request, source string, p *problem.Problem) {
 	p.Write(w)
-	h.log.Warn("push rejected", "source", source, "status", p.Status, "code", p.Code, "title", p.Title,
-		"field", p.Field, "remote", r.RemoteAddr)
+	// Titles and paths quote what the sender wrote: escaped and clipped, so
+	// a sender cannot fill the log or forge a line in it.
+	h.log.Warn("push rejected", "source", source, "status", p.Status, "code", p.Code, "title", connector.ForLog(p.Title),
+		"field", connector.ForLog(p.Field), "remote", r.RemoteAddr)
 	if h.metrics != nil {
 		h.metrics.rejected.WithLabelValues(source, p.Code).Inc()
 		h.metrics.pushes.WithLabelValues(source, p.Code).Inc()

@@ -80,7 +80,7 @@ func TestPushRejects(t *testing.T) {
 		{name: "mall syntax error", source: "shop", body: raw(`{"order_no": "1", "is_pay": 1 "x"}`),
 			status: 400, code: "malformed_json", title: "at byte 31 (line 1, column 31)", offset: 31},
 		{name: "webhook trailing garbage", source: "hook", body: raw(hookBody + "}"), opts: signNow(hookSecret, 0),
-			status: 400, code: "malformed_json", title: "more after the order object", offset: int64(len(hookBody))},
+			status: 400, code: "malformed_json", title: "after top-level value", offset: int64(len(hookBody)) + 1},
 		{name: "webhook truncated", source: "hook", body: raw(hookBody[:50]), opts: signNow(hookSecret, 0),
 			status: 400, code: "malformed_json", offset: 50},
 		{name: "mall empty body", source: "shop", body: raw(""), status: 400, code: "malformed_json", title: "empty"},
@@ -102,6 +102,49 @@ func TestPushRejects(t *testing.T) {
 			status: 422, code: "unknown_field", field: "colour"},
 		{name: "webhook bad money", source: "hook", body: raw(strings.Replace(hookBody, `"12.50"`, `"12.505"`, 1)), opts: signNow(hookSecret, 0),
 			status: 422, code: "invalid_field", field: "total"},
+		// Money, order numbers and times that no real order has.
+		{name: "mall negative total_pay_price", source: "shop", body: shopDoc(func(d *mall.Order) { d.TotalPayPrice = strp("-5.00") }),
+			status: 422, code: "invalid_field", field: "total_pay_price", title: "total_pay_price is negative: -5.00", detail: "never negative"},
+		{name: "mall negative unit_price", source: "shop", body: shopDoc(func(d *mall.Order) { d.Detail[0].UnitPrice = strp("-5999.00") }),
+			status: 422, code: "invalid_field", field: "detail[0].unit_price", title: "detail[0].unit_price is negative: -5999.00"},
+		{name: "webhook negative total", source: "hook", body: raw(strings.Replace(hookBody, `"12.50"`, `"-5.00"`, 1)), opts: signNow(hookSecret, 0),
+			status: 422, code: "invalid_field", field: "total", title: "total is negative"},
+		{name: "mall order_no of 10000 characters", source: "shop", body: shopDoc(func(d *mall.Order) { d.OrderNo = strings.Repeat("7", 10000) }),
+			status: 422, code: "invalid_field", field: "order_no", title: "order_no is 10000 characters long, more than the 64 allowed", detail: "1 to 64 printable characters"},
+		{name: "mall order_no with NUL", source: "shop", body: shopDoc(func(d *mall.Order) { d.OrderNo = "T1\x00" }),
+			status: 422, code: "invalid_field", field: "order_no", title: "U+0000"},
+		{name: "webhook order_no with U+202E", source: "hook", body: raw(strings.Replace(hookBody, `"H1"`, `"H1\u202e9"`, 1)), opts: signNow(hookSecret, 0),
+			status: 422, code: "invalid_field", field: "order_no", title: "U+202E"},
+		{name: "mall zero created_at", source: "shop", body: shopDoc(func(d *mall.Order) { d.CreatedAt = "0000-00-00 00:00:00" }),
+			status: 422, code: "invalid_field", field: "created_at", title: `"never" date`},
+		// One reading of the body only.
+		{name: "mall app_sign twice", source: "shop", body: func(e *env) []byte {
+			return bytes.Replace(shopDoc(nil)(e), []byte(`"app_sign":"`), []byte(`"app_sign":"x","app_sign":"`), 1)
+		}, status: 400, code: "duplicate_key", field: "app_sign", title: `the key "app_sign" appears twice`, offset: -1},
+		{name: "webhook key twice", source: "hook", body: raw(strings.Replace(hookBody, `"status":"paid"`, `"status":"paid","status":"created"`, 1)), opts: signNow(hookSecret, 0),
+			status: 400, code: "duplicate_key", field: "status", offset: int64(len(`{"order_no":"H1","status":"paid",`)) + 1},
+		{name: "mall created_at in another case", source: "shop", body: func(e *env) []byte {
+			return bytes.Replace(shopDoc(nil)(e), []byte(`"created_at"`), []byte(`"CreAted_At"`), 1)
+		}, status: 422, code: "unknown_field", field: "CreAted_At", title: `differs from "created_at" only in case`},
+		{name: "webhook key in another case", source: "hook", body: raw(strings.Replace(hookBody, `"status"`, `"Status"`, 1)), opts: signNow(hookSecret, 0),
+			status: 422, code: "unknown_field", field: "Status"},
+		// Not an order object: one answer, whatever the source.
+		{name: "mall null", source: "shop", body: raw(`null`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "mall array", source: "shop", body: raw(`[{"order_no":"1"}]`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "mall wrapped order", source: "shop", body: func(e *env) []byte { return append(append([]byte(`{"order":`), shopDoc(nil)(e)...), '}') },
+			status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "mall bare deep object", source: "shop", body: raw(strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)),
+			status: 400, code: "not_an_object", title: `the body must be a JSON object: this one is an object with none of the order's fields (it has "a")`, offset: 1},
+		{name: "webhook bare deep object", source: "hook", body: raw(strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)),
+			status: 400, code: "not_an_object", title: `the body must be a JSON object: this one is an object with none of the order's fields (it has "a")`, offset: 1},
+		{name: "mall nesting too deep", source: "shop", body: raw(strings.Repeat(`[`, 20000) + strings.Repeat(`]`, 20000)),
+			status: 400, code: "malformed_json", title: "exceeded max depth", offset: 10001},
+		{name: "webhook null unsigned", source: "hook", body: raw(`null`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "webhook array unsigned", source: "hook", body: raw(`[` + hookBody + `]`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "webhook wrapped order unsigned", source: "hook", body: raw(`{"order":` + hookBody + `}`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "webhook wrapped order signed", source: "hook", body: raw(`{"order":` + hookBody + `}`), opts: signNow(hookSecret, 0),
+			status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
+		{name: "webhook null signed", source: "hook", body: raw(`null`), opts: signNow(hookSecret, 0), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
@@ -254,14 +297,14 @@ func TestPushLifecycle(t *testing.T) {
 	// than what is stored.
 	late := *d
 	late.Remark = "请尽快发货"
-	step("older updated_at", mall.Body(&late), 200, PushAnswer{Result: store.ResultStale, Version: 2, Events: []string{}}, store.Counts{Orders: 1, Versions: 2, Events: 3})
+	step("older updated_at", mall.Body(&late), 200, PushAnswer{Result: store.ResultStale, Version: 2, Events: []string{}}, store.Counts{Orders: 1, Versions: 2, Events: 3, Steps: 1})
 
 	// Advancing with the generator reaches completed.
 	completed := shippedDoc
 	if !e.gen.Advance(&completed, t0.Add(48*time.Hour)) || completed.IsConfirm != 1 {
 		t.Fatalf("Advance did not confirm receipt: %+v", completed)
 	}
-	step("completed", mall.Body(&completed), 200, PushAnswer{Result: store.ResultUpdated, Version: 3, Events: []string{"completed"}}, store.Counts{Orders: 1, Versions: 3, Events: 4})
+	step("completed", mall.Body(&completed), 200, PushAnswer{Result: store.ResultUpdated, Version: 3, Events: []string{"completed"}}, store.Counts{Orders: 1, Versions: 3, Events: 4, Steps: 1})
 
 	rec, err := e.store.GetOrder(ctx, "shop", d.OrderNo)
 	if err != nil {
@@ -379,4 +422,97 @@ func TestPushConcurrent(t *testing.T) {
 		t.Fatalf("all %d batches had one document: no group commit (buckets %v)", n, buckets)
 	}
 	t.Logf("%d documents in %d transactions", workers*each, n)
+}
+
+func strp(s string) *string { return &s }
+
+// What a sender wrote reaches the log escaped and clipped: a 10,000-character
+// order number or a NUL cannot make a log line long or forge another.
+func TestPushLogCapsSenderText(t *testing.T) {
+	e := newEnv(t)
+	for _, no := range []string{strings.Repeat("7", 10000), "A\x00B\u202eC\nlevel=ERROR"} {
+		before := len(e.logs.Records(t))
+		d := e.gen.New(time.Now())
+		d.Remark = strings.Repeat("r", 5000)
+		d.PayTime = no // quoted in the problem's title
+		if a := e.push("shop", mall.Body(d)); a.status != 422 {
+			t.Fatalf("status %d: %s", a.status, a.body)
+		}
+		if a := e.push("shop", []byte(`{"`+strings.Repeat("k", 5000)+`":1,"`+strings.Repeat("k", 5000)+`":2}`)); a.status != 400 {
+			t.Fatalf("status %d: %s", a.status, a.body)
+		}
+		lines := e.logs.Records(t)[before:]
+		if len(lines) != 2 {
+			t.Fatalf("%d log lines, want 2", len(lines))
+		}
+		for _, l := range lines {
+			b, _ := json.Marshal(l)
+			if len(b) > 1024 {
+				t.Errorf("log line of %d bytes: %s", len(b), b)
+			}
+			for _, k := range []string{"title", "field"} {
+				v, _ := l[k].(string)
+				if strings.ContainsAny(v, "\x00\u202e\n") {
+					t.Errorf("log %s carries raw control characters: %q", k, v)
+				}
+			}
+		}
+	}
+}
+
+// Totals that disagree with the lines are accepted as sent; the answer, the
+// timeline, a metric and one log line say so, once per stored version.
+func TestPushWarning(t *testing.T) {
+	e := newEnv(t)
+	d := e.gen.New(time.Now())
+	d.TotalGoodsPrice = strp("999.00")
+	body := mall.Body(d)
+	before := len(e.logs.Records(t))
+
+	a := e.push("shop", body)
+	if a.status != http.StatusCreated {
+		t.Fatalf("status %d: %s", a.status, a.body)
+	}
+	pa := decodeAnswer(t, a)
+	if len(pa.Warnings) != 1 || pa.Warnings[0].Code != "totals_mismatch" || pa.Warnings[0].Field != "total_goods_price" ||
+		!strings.Contains(pa.Warnings[0].Message, "total_goods_price 999.00 differs from the sum of the lines") {
+		t.Fatalf("answer warnings %+v", pa.Warnings)
+	}
+	if a := e.push("shop", body); a.status != http.StatusOK || decodeAnswer(t, a).Result != store.ResultDuplicate {
+		t.Fatalf("repeat: %d %s", a.status, a.body)
+	}
+
+	rec, err := e.store.GetOrder(context.Background(), "shop", d.OrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Order.Goods.String() != "999.00" {
+		t.Errorf("goods total stored as %s, want it as sent", rec.Order.Goods)
+	}
+	tl, err := e.store.Timeline(context.Background(), rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	for _, s := range tl {
+		if s.Stage == "warning" {
+			warnings = append(warnings, string(s.Detail))
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `"code":"totals_mismatch"`) {
+		t.Fatalf("timeline warnings %v, want one totals_mismatch", warnings)
+	}
+	want := map[string]float64{"code=totals_mismatch,source=shop": 1}
+	if got := e.series("orderhub_push_warnings_total"); !equalSeries(got, want) {
+		t.Errorf("orderhub_push_warnings_total = %s, want %s", fmtSeries(got), fmtSeries(want))
+	}
+	var logged int
+	for _, l := range e.logs.Records(t)[before:] {
+		if l["msg"] == "push accepted with a warning" && l["code"] == "totals_mismatch" && l["order_no"] == d.OrderNo {
+			logged++
+		}
+	}
+	if logged != 1 {
+		t.Errorf("%d warning log lines, want 1", logged)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -28,12 +29,22 @@ type Dispatcher struct {
 	store     *store.Store
 	consumers []Consumer
 	batch     int
+	pace      time.Duration // pause after a pass that caught up (dispatchPace)
+	maxRun    time.Duration // longest one Drain runs
 	delivered *prometheus.CounterVec
 }
 
+const (
+	// dispatchPace is how long a caught-up drain waits before it reads
+	// again; events reach consumers up to this much later.
+	dispatchPace = 50 * time.Millisecond
+	// dispatchMaxRun bounds one drain (River's job timeout is a minute).
+	dispatchMaxRun = 10 * time.Second
+)
+
 // NewDispatcher returns a dispatcher feeding consumers from s. reg may be nil.
 func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consumer) *Dispatcher {
-	d := &Dispatcher{store: s, consumers: consumers, batch: 2000,
+	d := &Dispatcher{store: s, consumers: consumers, batch: 2000, pace: dispatchPace, maxRun: dispatchMaxRun,
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_events_dispatched_total", Help: "Order events handed to each consumer.",
 		}, []string{"consumer"}),
@@ -71,14 +82,29 @@ func (d *Dispatcher) DrainConsumer(ctx context.Context, name string) error {
 	return nil
 }
 
+// drain feeds one consumer until a pass finds nothing, pausing briefly
+// after a pass that caught up (so a trickle of events is read in batches,
+// not one by one, and the write connection is left to ingest), and for at
+// most maxRun: what is left waits for the next run.
 func (d *Dispatcher) drain(ctx context.Context, c Consumer) error {
+	start := time.Now()
 	for {
 		n, err := d.step(ctx, c)
 		if err != nil {
 			return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
 		}
-		if n == 0 {
+		if n == 0 || time.Since(start) >= d.maxRun {
 			return nil
+		}
+		if n >= d.batch || d.pace <= 0 {
+			continue
+		}
+		t := time.NewTimer(d.pace)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil // what is left waits in its table for the next run
+		case <-t.C:
 		}
 	}
 }

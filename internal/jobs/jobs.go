@@ -55,6 +55,15 @@ var Unique = river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 	rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }}
 
+// JobTimeout bounds one run of any job; RescueAfter is when a job still
+// marked running is taken to belong to a node that died, and runs again.
+// Drainers stop after Budget and snooze to go on, well inside JobTimeout.
+const (
+	JobTimeout  = 30 * time.Second
+	RescueAfter = 45 * time.Second
+	Budget      = 10 * time.Second
+)
+
 // Stage is a part of the hub with background work of its own: it adds its
 // River workers and its clocks to the runner.
 type Stage interface {
@@ -171,6 +180,17 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		// on SQLite, which has no LISTEN/NOTIFY.
 		FetchCooldown:     20 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
+		// Trigger jobs are unique while running, so a job left "running"
+		// by a node that died (kill -9, power loss) would hold its stage
+		// back until River rescues it. Every job here ends within
+		// JobTimeout (drainers stop after a budget and snooze to go on), so
+		// a job still running past RescueAfter is one whose node is gone.
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueAfter,
+		// SQLite has no LISTEN: River's listener there polls a table 20
+		// times a second, on the one write connection ingest commits
+		// through. The fetch poll above finds new jobs all the same.
+		PollOnly: s.Dialect() == store.SQLite,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)

@@ -25,6 +25,8 @@ type recorder struct {
 	mu   sync.Mutex
 	seen []int64
 	fail int // fail this many more calls
+	// consumed, if set, is signalled (without blocking) after each call.
+	consumed chan struct{}
 }
 
 func (r *recorder) Name() string { return r.name }
@@ -38,6 +40,12 @@ func (r *recorder) Consume(_ context.Context, _ *sql.Tx, evs []store.Event) erro
 	}
 	for _, e := range evs {
 		r.seen = append(r.seen, e.ID)
+	}
+	if r.consumed != nil {
+		select {
+		case r.consumed <- struct{}{}:
+		default:
+		}
 	}
 	return nil
 }
@@ -225,5 +233,82 @@ func wait(t *testing.T, d time.Duration, ok func() bool) {
 			t.Fatalf("condition not met within %s", d)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Under writes that never stop, a drain still ends (River's job timeout
+// would otherwise cancel it), and what it handed over is every event up to
+// its cursor, each once and in order; the rest waits for the next drain.
+// The writer here adds orders after every hand-over, so each pass finds new
+// events and only the bound on a drain's run can end it.
+func TestDrainEndsUnderEndlessWrites(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "d.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	consumed := make(chan struct{}, 1)
+	rec := &recorder{name: "r", consumed: consumed}
+	d := jobs.NewDispatcher(s, nil, rec)
+	d.SetPacing(50*time.Millisecond, 300*time.Millisecond)
+
+	write := func(i int) error {
+		var batch []store.Incoming
+		for j := 0; j < 4; j++ {
+			batch = append(batch, paidOrder(fmt.Sprintf("E%04d-%d", i, j)))
+		}
+		_, err := s.Apply(ctx, batch, nil)
+		return err
+	}
+	if err := write(0); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	writerDone := make(chan error, 1)
+	go func() { // bounded: 100 batches, one after each hand-over
+		for i := 1; i <= 100; i++ {
+			select {
+			case <-stop:
+				writerDone <- nil
+				return
+			case <-consumed:
+			}
+			if err := write(i); err != nil {
+				writerDone <- err
+				return
+			}
+		}
+		writerDone <- nil
+	}()
+	drained := make(chan error, 1)
+	go func() { drained <- d.Drain(ctx) }()
+	select {
+	case err := <-drained:
+		close(stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-writerDone:
+		t.Fatalf("the writer finished (err %v) before the drain ended; the drain does not stop under load", err)
+	}
+	if err := <-writerDone; err != nil {
+		t.Fatal(err)
+	}
+	ids := rec.ids()
+	if len(ids) == 0 {
+		t.Fatal("the drain handed over no events")
+	}
+	for i := range ids {
+		if ids[i] != int64(i+1) {
+			t.Fatalf("event %d handed over as id %d; want ids 1..%d once each, in order", i, ids[i], len(ids))
+		}
+	}
+	last, err := s.Cursor(ctx, s.Reader(), "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.ID != ids[len(ids)-1] {
+		t.Errorf("cursor at %d, want the last event handed over, %d", last.ID, ids[len(ids)-1])
 	}
 }

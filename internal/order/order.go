@@ -104,3 +104,19 @@ func (o Order) In(loc *time.Location) Order {
 	}
 	return o
 }
+
+// Warning is something odd about a document that was still accepted as
+// sent, such as totals that disagree with the lines: a person should see it
+// on the order's timeline.
+type Warning struct {
+	Code    string `json:"code"`            // stable, e.g. totals_mismatch
+	Field   string `json:"field,omitempty"` // the sender's field
+	Message string `json:"message"`
+}
+
+// Warning codes.
+const (
+	// WarnTotalsMismatch: the goods total differs from the sum of the lines
+	// by more than rounding.
+	WarnTotalsMismatch = "totals_mismatch"
+)

@@ -32,6 +32,10 @@ type Options struct {
 	// DropBodies keeps only what the 金蝶 simulators need to answer, for
 	// long runs.
 	DropBodies bool
+	// AllowDuplicates makes the 金蝶 simulators save a second bill with a
+	// taken number, as an account without unique numbering does: exactly
+	// once must then come from verifying before writing again.
+	AllowDuplicates bool
 }
 
 // Lab is the running simulators.
@@ -57,14 +61,14 @@ func Start(o Options) (*Lab, error) {
 	if !o.Unlimited {
 		wcfg.CallsPerMinute = 600
 	}
-	jcfg := jdy.SimConfig{Now: now, DropBodies: o.DropBodies}
+	jcfg := jdy.SimConfig{Now: now, DropBodies: o.DropBodies, DuplicateBillNoAllowed: o.AllowDuplicates}
 	if o.Unlimited {
 		jcfg.AccountPerMinute, jcfg.TokenPerMinute = -1, -1
 	}
 	l := &Lab{
 		WDT: wdt.NewSim(wcfg),
 		JDY: jdy.NewSim(jcfg),
-		K3:  k3cloud.NewSim(k3cloud.SimConfig{Now: now}),
+		K3:  k3cloud.NewSim(k3cloud.SimConfig{Now: now, AllowDuplicateNumbers: o.AllowDuplicates}),
 	}
 	cat := l.WDT.Catalog()
 	for _, s := range cat.Shops {

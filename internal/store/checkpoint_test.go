@@ -54,3 +54,49 @@ func TestSQLiteCheckpointsInBackground(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Under a writer that never pauses, the log must still start over once it is
+// long: the writer catches up after a commit and its next transaction
+// rewinds the log. Without that the log file grows with everything written.
+func TestSQLiteLogStartsOverUnderConstantWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	const restartFrames = 256 // 1 MiB of 4 KiB pages
+	s, err := store.Open(context.Background(), "sqlite://"+path, store.WithCheckpoints(store.Options{}, restartFrames, 20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	raw := make([]byte, 4096)
+	const batches, per = 200, 20 // some 16 MiB of payload, written back to back
+	for b := 0; b < batches; b++ {
+		var batch []store.Incoming
+		for i := 0; i < per; i++ {
+			no := fmt.Sprintf("R%03d%02d", b, i)
+			batch = append(batch, store.Incoming{
+				Order: order.Order{Source: "shop", OrderNo: no, Status: order.StatusPaid, CreatedAt: at},
+				Raw:   append([]byte(no), raw...), ReceivedAt: at,
+			})
+		}
+		if _, err := s.Apply(context.Background(), batch, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A log that never started over holds every page written (over 16 MiB).
+	// One that does stays near the threshold: one checkpoint interval of
+	// writes past it, plus the batch that found it.
+	if limit := int64(8 << 20); fi.Size() > limit {
+		t.Errorf("log file is %d bytes after %d batches of %d orders; want it to start over below %d", fi.Size(), batches, per, limit)
+	}
+	n, err := s.Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Orders != batches*per {
+		t.Errorf("%d orders stored, want %d", n.Orders, batches*per)
+	}
+}

@@ -65,12 +65,15 @@ type FlowError struct {
 
 // WantFlow records, inside tx, that flow must write the order at version
 // (or later). A newer version than the item had puts it back to pending,
-// whatever it was, since new data may be what a person fixed.
+// whatever it was, since new data may be what a person fixed; only an item
+// whose last write's outcome is unknown stays in verify, so that it is
+// looked up before anything is written again.
 func (s *Store) WantFlow(ctx context.Context, tx *sql.Tx, flow string, orderID, version int64, now time.Time) error {
 	n := now.UnixMicro()
 	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO flow_items (flow, order_id, want_version, state, next_at, created_at, updated_at)
 		VALUES (?, ?, ?, 'pending', ?, ?, ?)
-		ON CONFLICT (flow, order_id) DO UPDATE SET want_version = excluded.want_version, state = 'pending', attempts = 0,
+		ON CONFLICT (flow, order_id) DO UPDATE SET want_version = excluded.want_version,
+			state = CASE WHEN flow_items.state = 'verify' THEN 'verify' ELSE 'pending' END, attempts = 0,
 			next_at = excluded.next_at, updated_at = excluded.updated_at
 		WHERE flow_items.want_version < excluded.want_version`), flow, orderID, version, n, n, n)
 	if err != nil {

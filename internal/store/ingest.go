@@ -16,6 +16,9 @@ type Incoming struct {
 	Order      order.Order // Order.Source names the source
 	Raw        []byte      // the payload as kept
 	ReceivedAt time.Time
+	// Warnings are recorded on the timeline, as "warning" steps, with the
+	// version (or stale step) the document makes.
+	Warnings []order.Warning
 
 	// Set by Prepare.
 	hash      [32]byte
@@ -157,6 +160,7 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 		case docUpdated != 0 && c.docUpdated > docUpdated:
 			out[i] = Outcome{Result: ResultStale, Version: c.version}
 			timeline = append(timeline, timelineRow{k, now, "received", stageDetail(ResultStale, c.version, nil)})
+			timeline = appendWarnings(timeline, k, now, inc.Warnings)
 			continue
 		default:
 			if prev, err = c.decoded(); err != nil {
@@ -177,7 +181,8 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 		for _, e := range evs {
 			events = append(events, eventRow{k, c.version, e, from, inc.Order.Status, now})
 		}
-		// No timeline row: a version is its own "received" step (see Timeline).
+		// No "received" row: a version is its own step (see Timeline).
+		timeline = appendWarnings(timeline, k, now, inc.Warnings)
 	}
 	if len(versions) == 0 && len(timeline) == 0 {
 		// Only duplicates: nothing to write, nothing to commit.
@@ -204,7 +209,20 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: committing %d documents: %w", len(in), err)
 	}
+	if s.ckpt != nil {
+		s.ckpt.catchUp(ctx, s.write)
+	}
 	return out, nil
+}
+
+// appendWarnings adds a "warning" step for each warning; its detail is the
+// warning itself ({"code", "field", "message"}).
+func appendWarnings(timeline []timelineRow, k orderKey, at int64, ws []order.Warning) []timelineRow {
+	for _, w := range ws {
+		b, _ := json.Marshal(w) // plain strings: cannot fail
+		timeline = append(timeline, timelineRow{k, at, "warning", b})
+	}
+	return timeline
 }
 
 func (c *current) decoded() (*order.Order, error) {

@@ -340,13 +340,14 @@ func decodeCursor(c string) (at, id int64, err error) {
 // Counts are totals for health and metrics.
 type Counts struct {
 	Orders, Versions, Events int64
+	Steps                    int64 // order_timeline rows: stale pushes, warnings, later stages
 }
 
 // Count returns row totals.
 func (s *Store) Count(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_versions), (SELECT COUNT(*) FROM order_events)`).
-		Scan(&c.Orders, &c.Versions, &c.Events)
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_versions), (SELECT COUNT(*) FROM order_events), (SELECT COUNT(*) FROM order_timeline)`).
+		Scan(&c.Orders, &c.Versions, &c.Events, &c.Steps)
 	if err != nil {
 		return c, fmt.Errorf("store: counting: %w", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -33,6 +34,11 @@ type Options struct {
 	// Synchronous is SQLite's synchronous pragma: FULL (default) makes every
 	// commit survive power loss; NORMAL only process crashes.
 	Synchronous string
+
+	// restartFrames overrides the log length at which the writer helps the
+	// log start over, and the spacing of background checkpoints (tests).
+	restartFrames   int
+	checkpointEvery time.Duration
 }
 
 // Store is an open database.
@@ -102,7 +108,13 @@ func openSQLite(path string, opts Options) (*Store, error) {
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(67108864)"
 	// BEGIN IMMEDIATE takes the write lock up front, so a transaction never
 	// fails half-way when it upgrades from reading to writing.
-	write, err := sql.Open("sqlite", base+"&_pragma=synchronous("+sync+")&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
+	//
+	// temp_store(MEMORY) keeps statement journals in memory: every
+	// multi-row insert keeps one (to undo just that statement if it fails),
+	// and past 64 KiB SQLite spilled it to a temporary file, created,
+	// written and deleted in every ingest transaction. It holds only pages
+	// this transaction already changed; durability comes from the log.
+	write, err := sql.Open("sqlite", base+"&_pragma=synchronous("+sync+")&_pragma=wal_autocheckpoint(0)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: opening %s: %w", path, err)
 	}
@@ -119,7 +131,15 @@ func openSQLite(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: opening %s for reading: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	ckpt, err := startCheckpointer(base + "&_pragma=synchronous(" + sync + ")")
+	restart := opts.restartFrames
+	if restart <= 0 {
+		restart = defaultRestartFrames
+	}
+	every := opts.checkpointEvery
+	if every <= 0 {
+		every = checkpointEvery
+	}
+	ckpt, err := startCheckpointer(base+"&_pragma=synchronous("+sync+")", restart, every)
 	if err != nil {
 		write.Close()
 		read.Close()

@@ -79,6 +79,26 @@ sources:
 		t.Errorf("check created the store's folder; it should only read the config")
 	}
 
+	// A file that configures nothing is not ok, empty or only comments.
+	for name, text := range map[string]string{"empty.yaml": "", "comments.yaml": "# to do\n", "defaults.yaml": "listen: 127.0.0.1:8080\n"} {
+		path := filepath.Join(dir, name)
+		writeFile(t, path, text)
+		code, stdout, stderr = runCLI(t, dir, "check", "--config", path)
+		if code != 1 || !strings.Contains(stderr, path+": nothing is configured: the file has no systems and no sources (add a system") || strings.Contains(stdout, "ok") {
+			t.Errorf("check %s: exit %d, stdout %q, stderr %q; want 1 and nothing is configured", name, code, stdout, stderr)
+		}
+	}
+
+	// An unquoted ${VAR} in { } is pointed at with its fix, and the other
+	// problems of the file are still listed.
+	flow := filepath.Join(dir, "flow.yaml")
+	writeFile(t, flow, "systems:\n  shop: {kind: mall, app_sign: ${E2E_SIGN}, colour: red}\nsources:\n  shop_orders: {system: shop, mode: push}\n")
+	code, _, stderr = runCLI(t, dir, "check", "--config", flow)
+	if code != 1 || !strings.Contains(stderr, flow+`:2:32: ${E2E_SIGN} inside { } must be quoted`) || !strings.Contains(stderr, `(quote it: "${E2E_SIGN}")`) ||
+		!strings.Contains(stderr, `unknown key "colour"`) {
+		t.Errorf("check flow.yaml: exit %d, stderr:\n%s", code, stderr)
+	}
+
 	code, stdout, stderr = runCLI(t, dir, "schema")
 	var schema map[string]any
 	if code != 0 {

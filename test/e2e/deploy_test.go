@@ -110,7 +110,7 @@ func TestDockerfileBuildsAStaticBinary(t *testing.T) {
 	// unit's): with its secret set it is valid, without it check says so.
 	chk := exec.CommandContext(ctx, exe, "check", "--config", filepath.Join(root, "deploy", "orderhub.yaml"))
 	chk.Env = append(os.Environ(), "MALL_APP_SIGN=a-long-enough-app-sign")
-	if b, err := chk.CombinedOutput(); err != nil || !strings.Contains(string(b), ": ok (1 systems, 1 sources, store sqlite:///var/lib/orderhub/orderhub.db)") {
+	if b, err := chk.CombinedOutput(); err != nil || !strings.Contains(string(b), ": ok (1 systems, 1 sources, 0 flows, store sqlite:///var/lib/orderhub/orderhub.db)") {
 		t.Errorf("check deploy/orderhub.yaml: %v\n%s", err, b)
 	}
 	chk = exec.CommandContext(ctx, exe, "check", "--config", filepath.Join(root, "deploy", "orderhub.yaml"))

@@ -4,9 +4,11 @@ package all
 
 import (
 	_ "orderhub/internal/connector/dingtalk"
+	_ "orderhub/internal/connector/feishu"
 	_ "orderhub/internal/connector/jdy"
 	_ "orderhub/internal/connector/k3cloud"
 	_ "orderhub/internal/connector/mall"
 	_ "orderhub/internal/connector/wdt"
 	_ "orderhub/internal/connector/webhook"
+	_ "orderhub/internal/connector/wecom"
 )

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"orderhub/internal/connector"
+	"orderhub/internal/order"
 	"orderhub/internal/problem"
 )
 
@@ -64,6 +66,14 @@ func FuzzReceive(f *testing.F) {
 		}
 		if o.CreatedAt.IsZero() {
 			t.Fatal("accepted an order without created_at")
+		}
+		if p := connector.CheckOrderNo("order_no", o.OrderNo); p != nil {
+			t.Fatalf("accepted order_no %q: %v", o.OrderNo, p)
+		}
+		for _, m := range []order.Money{o.Total, o.Goods, o.Freight, o.Discount, o.Refunded} {
+			if m < 0 {
+				t.Fatalf("accepted a negative amount: %+v", o)
+			}
 		}
 		if bytes.Contains(got.Raw, []byte(seedSign)) {
 			t.Fatalf("Raw keeps the sign: %s", got.Raw)

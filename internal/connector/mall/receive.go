@@ -7,7 +7,10 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +83,10 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		return nil, err
 	}
 	if doc.AppSign == "" {
+		// {} or an order wrapped in an envelope is the same mistake as null.
+		if p := connector.CheckShape(req.Body, func(name string) bool { return topNames[name] }); p != nil {
+			return nil, p
+		}
 		p := problem.New(http.StatusUnauthorized, "missing_signature", "the order has no app_sign", "the shop must send the app_sign configured for this system")
 		p.Field = "app_sign"
 		return nil, p
@@ -89,7 +96,7 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		p.Field = "app_sign"
 		return nil, p
 	}
-	o, err := normalize(doc, r.loc)
+	o, warnings, err := normalize(doc, r.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +115,7 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 		full.AppSign = string(redactedSign)
 		raw = bytes.ReplaceAll(encode(full), r.sign, redactedSign)
 	}
-	return &connector.Pushed{Order: o, Raw: raw}, nil
+	return &connector.Pushed{Order: o, Raw: raw, Warnings: warnings}, nil
 }
 
 // encode writes d without escaping HTML characters, so that every string in
@@ -126,32 +133,101 @@ func encode(d *Order) []byte {
 // decode reads the fields of a mall document that the hub uses, with
 // errors a sender can act on. The document is kept whole as the raw
 // payload; decoding the rest (goods snapshots, distributor, pictures) would
-// only cost time, so their types are not checked here.
+// only cost time, so their types are not checked here, but the whole body
+// is checked as JSON: names are matched exactly and none may repeat.
 func decode(body []byte) (*inbound, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, connector.ErrEmptyBody()
-	}
 	var doc inbound
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, connector.JSONProblem(body, err)
+	if p := connector.Decode(body, &doc); p != nil {
+		return nil, p
+	}
+	if p := caseClash("", doc.Unknown, topNames); p != nil {
+		return nil, p
+	}
+	for i := range doc.Detail {
+		if p := caseClash(fmt.Sprintf("detail[%d].", i), doc.Detail[i].Unknown, lineNames); p != nil {
+			return nil, p
+		}
 	}
 	return &doc, nil
+}
+
+// Documented names, to tell a field the mall does not document (kept, not
+// read) from a documented one written in another case, which is refused:
+// encoding/json v1 would have read "CreAted_At" as created_at, and two
+// readers of one document must not see different orders.
+var (
+	topNames  = jsonNames(reflect.TypeFor[Order]())
+	lineNames = jsonNames(reflect.TypeFor[Detail]())
+)
+
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+func caseClash(prefix string, unknown map[string]skipped, known map[string]bool) *problem.Problem {
+	if len(unknown) == 0 {
+		return nil
+	}
+	// Sorted, so that the same body always gets the same answer.
+	for _, name := range slices.Sorted(maps.Keys(unknown)) {
+		if low := strings.ToLower(name); known[low] {
+			p := problem.New(http.StatusUnprocessableEntity, "unknown_field",
+				fmt.Sprintf("field %s%s is not a mall field: names are matched exactly, and this one differs from %q only in case", prefix, connector.Quote(name), low),
+				fmt.Sprintf("write it as %q, once", low))
+			p.Field = prefix + connector.Clip(name, 64)
+			return p
+		}
+	}
+	return nil
 }
 
 // decodeFull reads every documented field.
 func decodeFull(body []byte) (*Order, error) {
 	var doc Order
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, connector.JSONProblem(body, err)
+	if p := connector.Decode(body, &doc); p != nil {
+		return nil, p
 	}
 	return &doc, nil
 }
 
 // normalize turns a mall document into the canonical order.
-func normalize(d *inbound, loc *time.Location) (order.Order, error) {
+func normalize(d *inbound, loc *time.Location) (order.Order, []order.Warning, error) {
+	o, err := normalizeOrder(d, loc)
+	if err != nil {
+		return o, nil, err
+	}
+	return o, checkTotals(d, &o), nil
+}
+
+// checkTotals compares the document's goods total with the sum of its
+// lines. Senders round each line, so a difference of up to one fen a line
+// is taken as rounding; beyond that the order is kept as sent, with a
+// warning for a person to look at.
+func checkTotals(d *inbound, o *order.Order) []order.Warning {
+	if d.TotalGoodsPrice == nil || *d.TotalGoodsPrice == "" || len(o.Items) == 0 {
+		return nil
+	}
+	var sum order.Money
+	for _, it := range o.Items {
+		sum += it.Total
+	}
+	if diff := o.Goods - sum; diff > order.Money(len(o.Items)) || -diff > order.Money(len(o.Items)) {
+		return []order.Warning{{Code: order.WarnTotalsMismatch, Field: "total_goods_price",
+			Message: fmt.Sprintf("total_goods_price %s differs from the sum of the lines' total_price, %s, by %s", o.Goods, sum, diff)}}
+	}
+	return nil
+}
+
+func normalizeOrder(d *inbound, loc *time.Location) (order.Order, error) {
 	var o order.Order
-	if strings.TrimSpace(d.OrderNo) == "" {
-		return o, missing("order_no", "the mall's order number")
+	if p := connector.CheckOrderNo("order_no", d.OrderNo); p != nil {
+		return o, p
 	}
 	o.OrderNo = d.OrderNo
 	o.Currency = "CNY"
@@ -215,6 +291,12 @@ func normalize(d *inbound, loc *time.Location) (order.Order, error) {
 			return o, err
 		}
 		o.Items = append(o.Items, it)
+	}
+	if o.CreatedAt.IsZero() {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("created_at %s is the mall's \"never\" date", connector.Quote(d.CreatedAt)),
+			"send when the order was placed, like 2025-03-20 16:58:09")
+		p.Field = "created_at"
+		return o, p
 	}
 	o.Status = status(d, o.Refunded)
 	return o, nil
@@ -294,6 +376,12 @@ func money(field string, v *string, required bool) (order.Money, error) {
 		p.Field = field
 		return 0, p
 	}
+	if m < 0 {
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s is negative: %s", field, m),
+			"amounts are never negative: send money returned as back_price and discounts in their own fields")
+		p.Field = field
+		return 0, p
+	}
 	return m, nil
 }
 
@@ -306,7 +394,7 @@ func parseTime(field, s string, loc *time.Location) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation(mallTime, s, loc)
 	if err != nil {
-		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s: %q is not a time", field, s), "write times as 2006-01-02 15:04:05")
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s: %s is not a time", field, connector.Quote(s)), "write times as 2006-01-02 15:04:05")
 		p.Field = field
 		return time.Time{}, p
 	}

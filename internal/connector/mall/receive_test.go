@@ -3,8 +3,10 @@ package mall
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +141,7 @@ func TestReceiveRedactsEscapedSign(t *testing.T) {
 	}{
 		{"unicode escape", seedSign, `\u0062aaeda3f7f1c3529010816ddb50778f6`},
 		{"PHP escaped slash", "k3y/with/slashes+0", `k3y\/with\/slashes+0`},
-		{"escaped, and escaped again in another field", seedSign, `\u0062aaeda3f7f1c3529010816ddb50778f6","words":"\u0062aaeda3f7f1c3529010816ddb50778f6`},
+		{"escaped, and escaped again in another field", seedSign, `\u0062aaeda3f7f1c3529010816ddb50778f6","shop_words":"\u0062aaeda3f7f1c3529010816ddb50778f6`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := replaceFirst(t, seedDoc(t), `"app_sign": "`+seedSign+`"`, `"app_sign": "`+tc.written+`"`)
@@ -149,7 +151,7 @@ func TestReceiveRedactsEscapedSign(t *testing.T) {
 			}
 			var kept struct {
 				AppSign string `json:"app_sign"`
-				Words   string `json:"words"`
+				Words   string `json:"shop_words"`
 			}
 			if err := json.Unmarshal(got.Raw, &kept); err != nil {
 				t.Fatalf("Raw is not JSON any more: %v", err)
@@ -242,16 +244,16 @@ func TestReceiveErrors(t *testing.T) {
 		{name: "trailing garbage", body: fixed(string(seed) + "x"), status: 400, code: "malformed_json", offset: -1, title: "not valid JSON"},
 		{name: "second object", body: fixed(string(seed) + "{}"), status: 400, code: "malformed_json", offset: -1},
 		{name: "extra brace", body: fixed(string(seed) + "}"), status: 400, code: "malformed_json", offset: -1},
-		{name: "array", body: fixed(`[1,2]`), status: 400, code: "malformed_json", offset: -1, title: "not an object"},
-		{name: "string", body: fixed(`"order"`), status: 400, code: "malformed_json", offset: -1, title: "not an object"},
-		{name: "number", body: fixed(`42`), status: 400, code: "malformed_json", offset: -1, title: "not an object"},
+		{name: "array", body: fixed(`[1,2]`), status: 400, code: "not_an_object", offset: -1, title: "the body must be a JSON object"},
+		{name: "string", body: fixed(`"order"`), status: 400, code: "not_an_object", offset: -1, title: "the body must be a JSON object"},
+		{name: "number", body: fixed(`42`), status: 400, code: "not_an_object", offset: -1, title: "the body must be a JSON object"},
 		{name: "bad syntax", body: fixed(`{"order_no": 1,,}`), status: 400, code: "malformed_json", offset: 16},
 		{name: "empty body", body: fixed(``), status: 400, code: "malformed_json", title: "empty"},
 		{name: "blank body", body: fixed(" \n\t"), status: 400, code: "malformed_json", title: "empty"},
 		{name: "is_pay string", body: set(`"is_pay": 1`, `"is_pay": "x"`), status: 422, code: "invalid_field", field: "is_pay", title: "field is_pay has a JSON string"},
 		{name: "detail object", body: set(`"detail": [{`, `"detail": {"x":[{`), status: 400, code: "malformed_json", offset: -1}, // unbalanced: still a syntax error
 		{name: "detail not array", body: set(`"detail": [{`, `"detail": {}, "x": [{`), status: 422, code: "invalid_field", field: "detail", title: "where an array is expected"},
-		{name: "num string", body: set(`"num": 1`, `"num": "1"`), status: 422, code: "invalid_field", field: "detail.num"},
+		{name: "num string", body: set(`"num": 1`, `"num": "1"`), status: 422, code: "invalid_field", field: "detail[0].num"},
 		{name: "mobile number", body: set(`"mobile": "下单人手机号"`, `"mobile": 13812345678`), status: 422, code: "invalid_field", field: "mobile"},
 		{name: "total_pay_price number", body: set(`"total_pay_price": "3.00"`, `"total_pay_price": 3`), status: 422, code: "invalid_field", field: "total_pay_price"},
 		{name: "order_no empty", body: set(`"order_no": "20250320165809904355"`, `"order_no": ""`), status: 422, code: "missing_field", field: "order_no", title: "required field order_no"},
@@ -269,6 +271,32 @@ func TestReceiveErrors(t *testing.T) {
 		{name: "unit_price missing", body: set(`"unit_price": "1.00"`, `"unit_price": null`), status: 422, code: "missing_field", field: "detail[0].unit_price"},
 		{name: "created_at RFC 3339", body: set(`"created_at": "2025-03-20 16:58:09"`, `"created_at": "2025-03-20T16:58:09+08:00"`), status: 422, code: "invalid_field", field: "created_at", title: "is not a time"},
 		{name: "created_at impossible date", body: set(`"created_at": "2025-03-20 16:58:09"`, `"created_at": "2025-13-45 16:58:09"`), status: 422, code: "invalid_field", field: "created_at"},
+		{name: "total_pay_price negative", body: set(`"total_pay_price": "3.00"`, `"total_pay_price": "-5.00"`), status: 422, code: "invalid_field", field: "total_pay_price", title: "total_pay_price is negative: -5.00"},
+		{name: "unit_price negative", body: set(`"unit_price": "1.00"`, `"unit_price": "-5999.00"`), status: 422, code: "invalid_field", field: "detail[0].unit_price", title: "is negative"},
+		{name: "express_price negative", body: set(`"express_price": "2.00"`, `"express_price": "-0.01"`), status: 422, code: "invalid_field", field: "express_price"},
+		{name: "total_goods_price negative", body: set(`"total_goods_price": "1.00"`, `"total_goods_price": "-1.00"`), status: 422, code: "invalid_field", field: "total_goods_price"},
+		{name: "back_price negative", body: set(`"back_price": "0.00"`, `"back_price": "-1.00"`), status: 422, code: "invalid_field", field: "back_price"},
+		{name: "order_no too long", body: set(`"order_no": "20250320165809904355"`, `"order_no": "`+strings.Repeat("9", 10000)+`"`), status: 422, code: "invalid_field", field: "order_no", title: "order_no is 10000 characters long, more than the 64 allowed"},
+		{name: "order_no 65 characters", body: set(`"order_no": "20250320165809904355"`, `"order_no": "`+strings.Repeat("号", 65)+`"`), status: 422, code: "invalid_field", field: "order_no", title: "65 characters"},
+		{name: "order_no with NUL", body: set(`"order_no": "20250320165809904355"`, `"order_no": "2025\u0000"`), status: 422, code: "invalid_field", field: "order_no", title: "unprintable character U+0000 at byte 4"},
+		{name: "order_no with bidi override", body: set(`"order_no": "20250320165809904355"`, `"order_no": "2025\u202e5502"`), status: 422, code: "invalid_field", field: "order_no", title: "U+202E"},
+		{name: "order_no with tab", body: set(`"order_no": "20250320165809904355"`, `"order_no": "20\t25"`), status: 422, code: "invalid_field", field: "order_no"},
+		{name: "order_no padded", body: set(`"order_no": "20250320165809904355"`, `"order_no": " 2025"`), status: 422, code: "invalid_field", field: "order_no", title: "white space"},
+		{name: "order_no number", body: set(`"order_no": "20250320165809904355"`, `"order_no": 2025`), status: 422, code: "invalid_field", field: "order_no", title: "a JSON number where a string is expected"},
+		{name: "created_at zero date", body: set(`"created_at": "2025-03-20 16:58:09"`, `"created_at": "0000-00-00 00:00:00"`), status: 422, code: "invalid_field", field: "created_at", title: `"never" date`},
+		{name: "created_at zero date short", body: set(`"created_at": "2025-03-20 16:58:09"`, `"created_at": "0000-00-00"`), status: 422, code: "invalid_field", field: "created_at"},
+		{name: "created_at absent", body: set(`"created_at": "2025-03-20 16:58:09",`, ``), status: 422, code: "missing_field", field: "created_at"},
+		{name: "created_at in another case", body: set(`"created_at"`, `"CreAted_At"`), status: 422, code: "unknown_field", field: "CreAted_At", title: `differs from "created_at" only in case`},
+		{name: "app_sign in another case too", body: set(`"app_sign": "`+seedSign+`"`, `"app_sign": "`+seedSign+`", "App_sign": "x"`), status: 422, code: "unknown_field", field: "App_sign"},
+		{name: "line key in another case", body: set(`"num": 1`, `"num": 1, "NUM": 5`), status: 422, code: "unknown_field", field: "detail[0].NUM"},
+		{name: "fuzz crasher", body: fixed(`{"App_sign":"` + seedSign + `","order_no":"1","totAl_pAY_priCe":"1","CreAted_At":"0000-00-00","detail":[{"num":1,"unit_price":"1","total_price":"1"}]}`), status: 422, code: "unknown_field", field: "App_sign"},
+		{name: "app_sign twice", body: set(`"app_sign": "`+seedSign+`"`, `"app_sign": "`+seedSign+`", "app_sign": "other"`), status: 400, code: "duplicate_key", field: "app_sign", offset: -1, title: `the key "app_sign" appears twice`},
+		{name: "key twice in a line", body: set(`"num": 1`, `"num": 1, "num": 2`), status: 400, code: "duplicate_key", field: "detail[0].num", offset: -1},
+		{name: "key twice where nothing is read", body: set(`"goods_attr": {`, `"goods_attr": {"weight": 1, "weight": 2,`), status: 400, code: "duplicate_key", field: "detail[0].goods_info.goods_attr.weight", offset: -1},
+		{name: "invalid UTF-8", body: set(`"remark": ""`, "\"remark\": \"\xff\""), status: 400, code: "malformed_json", offset: -1, title: "invalid UTF-8"},
+		{name: "null", body: fixed(`null`), status: 400, code: "not_an_object", offset: 1, title: "the body must be a JSON object: this one is null"},
+		{name: "empty object", body: fixed(` {} `), status: 400, code: "not_an_object", offset: 1, title: "the body must be a JSON object"},
+		{name: "wrapped order", body: func(t *testing.T) []byte { return []byte(`{"data": ` + string(seed) + `}`) }, status: 400, code: "not_an_object", offset: 1, title: `none of the order's fields (it has "data")`},
 		{name: "pay_time text", body: set(`"pay_time": "2025-03-20 16:58:12"`, `"pay_time": "yesterday"`), status: 422, code: "invalid_field", field: "pay_time"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,5 +340,77 @@ func TestRegisteredPushKind(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("kind %q not registered; kinds: %v", Kind, connector.PushKinds())
+	}
+}
+
+// A repeated key is named with the byte where it is written again, so the
+// sender can find it; the first copy does not decide anything.
+func TestReceiveDuplicateKeyOffset(t *testing.T) {
+	body := replaceFirst(t, seedDoc(t), `"app_sign": "`+seedSign+`"`, `"app_sign": "other", "app_sign": "`+seedSign+`"`)
+	_, err := receive(t, NewReceiver(seedSign, shanghai(t)), body)
+	p := asProblem(t, err)
+	want := int64(bytes.LastIndex(body, []byte(`"app_sign"`))) + 1
+	if p.Code != "duplicate_key" || p.Offset != want || p.Field != "app_sign" {
+		t.Fatalf("problem %v at offset %d, want duplicate_key app_sign at %d", p, p.Offset, want)
+	}
+	line := bytes.Count(body[:want], []byte("\n")) + 1
+	col := int(want) - bytes.LastIndexByte(body[:want], '\n') - 1
+	if !strings.Contains(p.Title, fmt.Sprintf("byte %d (line %d, column %d)", want, line, col)) {
+		t.Fatalf("title %q does not point at byte %d, line %d, column %d", p.Title, want, line, col)
+	}
+}
+
+// Order numbers up to the limit, in any script, with inner spaces, are kept
+// exactly as sent.
+func TestReceiveOrderNoAccepted(t *testing.T) {
+	for _, no := range []string{"1", strings.Repeat("9", 64), strings.Repeat("号", 64), "SO 2025-03/20#1", "订单-١٢٣"} {
+		body := replaceFirst(t, seedDoc(t), `"order_no": "20250320165809904355"`, `"order_no": `+strconv.Quote(no))
+		got, err := receive(t, NewReceiver(seedSign, shanghai(t)), body)
+		if err != nil {
+			t.Fatalf("order_no %q refused: %v", no, err)
+		}
+		if got.Order.OrderNo != no {
+			t.Fatalf("order_no %q kept as %q", no, got.Order.OrderNo)
+		}
+	}
+}
+
+// Totals that disagree with the lines beyond rounding are accepted as sent,
+// with a warning; rounding (a fen a line) is not worth one.
+func TestReceiveTotalsWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name, goods string
+		warn        bool
+	}{
+		{"equal", "1.00", false},
+		{"a fen over, rounding", "1.01", false},
+		{"a fen under, rounding", "0.99", false},
+		{"two fen over", "1.02", true},
+		{"far under", "0.10", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := replaceFirst(t, seedDoc(t), `"total_goods_price": "1.00"`, `"total_goods_price": "`+tc.goods+`"`)
+			got, err := receive(t, NewReceiver(seedSign, shanghai(t)), body)
+			if err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+			if !tc.warn {
+				if len(got.Warnings) != 0 {
+					t.Fatalf("warnings %+v, want none", got.Warnings)
+				}
+				return
+			}
+			if len(got.Warnings) != 1 {
+				t.Fatalf("warnings %+v, want one", got.Warnings)
+			}
+			w := got.Warnings[0]
+			if w.Code != order.WarnTotalsMismatch || w.Field != "total_goods_price" ||
+				!strings.Contains(w.Message, "total_goods_price "+tc.goods+" differs from the sum of the lines' total_price, 1.00") {
+				t.Fatalf("warning %+v", w)
+			}
+			if got.Order.Goods.String() != tc.goods {
+				t.Fatalf("goods total %s, want it kept as sent (%s)", got.Order.Goods, tc.goods)
+			}
+		})
 	}
 }

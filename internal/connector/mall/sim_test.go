@@ -28,6 +28,9 @@ func TestGeneratorDocumentsPassReceive(t *testing.T) {
 		if err != nil {
 			t.Fatalf("document %d: Receive: %v\n%s", i, err, body)
 		}
+		if len(got.Warnings) > 0 {
+			t.Fatalf("document %d: the simulator's totals draw warnings: %+v", i, got.Warnings)
+		}
 		o := got.Order
 		if seenNo[o.OrderNo] {
 			t.Fatalf("document %d: order_no %s repeats", i, o.OrderNo)

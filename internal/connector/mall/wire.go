@@ -1,6 +1,10 @@
 package mall
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // Order is the order document the mall pushes (field table of seed 004: one
 // JSON object per order, amounts as decimal strings, times as
@@ -166,7 +170,10 @@ type Parent struct {
 	Mobile   string `json:"mobile"`
 }
 
-// inbound is the part of Order the hub reads from a push; see decode.
+// inbound is the part of Order the hub reads from a push; see decode. The
+// documented fields it does not read are named too (mallSkipped), so that
+// only names outside the field table reach Unknown, where a known name
+// written in another case is caught.
 type inbound struct {
 	UserID                 int64         `json:"user_id"`
 	OrderNo                string        `json:"order_no"`
@@ -195,6 +202,59 @@ type inbound struct {
 	BackPrice              *string       `json:"back_price"`
 	Detail                 []inboundLine `json:"detail"`
 	AppSign                string        `json:"app_sign"`
+
+	mallSkipped
+	Unknown map[string]skipped `json:",embed"`
+}
+
+// mallSkipped names the documented top-level fields the hub does not read.
+type mallSkipped struct {
+	ID                      skipped `json:"id"`
+	MallID                  skipped `json:"mall_id"`
+	MchID                   skipped `json:"mch_id"`
+	TotalPrice              skipped `json:"total_price"`
+	ExpressOriginalPrice    skipped `json:"express_original_price"`
+	TotalGoodsOriginalPrice skipped `json:"total_goods_original_price"`
+	UseUserCouponID         skipped `json:"use_user_coupon_id"`
+	UseIntegralNum          skipped `json:"use_integral_num"`
+	AddressID               skipped `json:"address_id"`
+	Words                   skipped `json:"words"`
+	SellerRemark            skipped `json:"seller_remark"`
+	PayType                 skipped `json:"pay_type"`
+	CustomerName            skipped `json:"customer_name"`
+	IsSale                  skipped `json:"is_sale"`
+	DeletedAt               skipped `json:"deleted_at"`
+	IsDelete                skipped `json:"is_delete"`
+	IsRecycle               skipped `json:"is_recycle"`
+	SendType                skipped `json:"send_type"`
+	OfflineQrcode           skipped `json:"offline_qrcode"`
+	ClerkID                 skipped `json:"clerk_id"`
+	StoreID                 skipped `json:"store_id"`
+	Sign                    skipped `json:"sign"`
+	Token                   skipped `json:"token"`
+	SupportPayTypes         skipped `json:"support_pay_types"`
+	IsComment               skipped `json:"is_comment"`
+	CommentTime             skipped `json:"comment_time"`
+	SaleStatus              skipped `json:"sale_status"`
+	Status                  skipped `json:"status"`
+	AutoCancelTime          skipped `json:"auto_cancel_time"`
+	AutoConfirmTime         skipped `json:"auto_confirm_time"`
+	AutoSalesTime           skipped `json:"auto_sales_time"`
+	Distance                skipped `json:"distance"`
+	CityMobile              skipped `json:"city_mobile"`
+	Location                skipped `json:"location"`
+	CityName                skipped `json:"city_name"`
+	CityInfo                skipped `json:"city_info"`
+	IsGroupSc               skipped `json:"is_group_sc"`
+	Platform                skipped `json:"platform"`
+	FundType                skipped `json:"fund_type"`
+	Scene                   skipped `json:"scene"`
+	IsWxpay                 skipped `json:"is_wxpay"`
+	IsBack                  skipped `json:"is_back"`
+	User                    skipped `json:"user"`
+	PayOrderNo              skipped `json:"pay_order_no"`
+	Method                  skipped `json:"method"`
+	Parent                  skipped `json:"parent"`
 }
 
 type inboundLine struct {
@@ -211,4 +271,33 @@ type inboundLine struct {
 			Name string `json:"name"`
 		} `json:"goods_attr"`
 	} `json:"goods_info"`
+
+	lineSkipped
+	Unknown map[string]skipped `json:",embed"`
 }
+
+// lineSkipped names the documented line fields the hub does not read.
+type lineSkipped struct {
+	ID                  skipped `json:"id"`
+	OrderID             skipped `json:"order_id"`
+	TotalOriginalPrice  skipped `json:"total_original_price"`
+	MemberDiscountPrice skipped `json:"member_discount_price"`
+	IsDelete            skipped `json:"is_delete"`
+	CreatedAt           skipped `json:"created_at"`
+	UpdatedAt           skipped `json:"updated_at"`
+	DeletedAt           skipped `json:"deleted_at"`
+	IsRefund            skipped `json:"is_refund"`
+	RefundStatus        skipped `json:"refund_status"`
+	BackPrice           skipped `json:"back_price"`
+	Sign                skipped `json:"sign"`
+	FormData            skipped `json:"form_data"`
+	FormID              skipped `json:"form_id"`
+	CoverPic            skipped `json:"cover_pic"`
+}
+
+// skipped is a value the hub does not read. It is still checked as JSON,
+// repeated names included, but not decoded.
+type skipped struct{}
+
+// UnmarshalJSONFrom implements json.UnmarshalerFrom.
+func (*skipped) UnmarshalJSONFrom(d *jsontext.Decoder) error { return d.SkipValue() }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"orderhub/internal/connector"
+	"orderhub/internal/order"
 	"orderhub/internal/problem"
 )
 
@@ -17,6 +19,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
+	f.Add([]byte(`{"order_no":"x","order_no":"y","status":"created","created_at":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"Order_No":"x","status":"created","created_at":"2026-01-01T00:00:00Z"}`))
 	f.Add([]byte(`{"order_no":"x","status":"created","created_at":"2026-01-01T00:00:00Z","total":1e2}`))
 	f.Add([]byte(`{"order_no":"x","status":"created","created_at":"2026-01-01T00:00:00Z","buyer":{"x":1}}`))
 	f.Add([]byte(`{"order_no":"x","status":"created","created_at":"0000-01-01T00:00:00+01:00"}`))
@@ -41,6 +45,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		if strings.TrimSpace(o.OrderNo) == "" || !o.Status.Valid() || o.CreatedAt.IsZero() || o.Source != "" || o.Currency == "" {
 			t.Fatalf("accepted an incomplete order: %+v", o)
+		}
+		if p := connector.CheckOrderNo("order_no", o.OrderNo); p != nil {
+			t.Fatalf("accepted order_no %q: %v", o.OrderNo, p)
+		}
+		for _, m := range []order.Money{o.Total, o.Goods, o.Freight, o.Discount, o.Refunded} {
+			if m < 0 {
+				t.Fatalf("accepted a negative amount: %+v", o)
+			}
 		}
 		checkRoundTrip(t, o)
 	})

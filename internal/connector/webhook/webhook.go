@@ -5,16 +5,17 @@
 package webhook
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
@@ -105,13 +106,18 @@ func mac(key []byte, ts string, body []byte) []byte {
 // body, so it is checked before the body is parsed.
 func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error) {
 	if err := r.verify(req); err != nil {
+		// A body that is not an order object (null, [ ], {"data": {…}})
+		// gets the same answer from every source, signed or not.
+		if p := connector.CheckShape(req.Body, isOrderName); p != nil {
+			return nil, p
+		}
 		return nil, err
 	}
 	o, err := Decode(req.Body)
 	if err != nil {
 		return nil, err
 	}
-	return &connector.Pushed{Order: o, Raw: req.Body}, nil
+	return &connector.Pushed{Order: o, Raw: req.Body, Warnings: CheckTotals(&o)}, nil
 }
 
 func (r *Receiver) verify(req *connector.PushRequest) *problem.Problem {
@@ -150,27 +156,17 @@ func (r *Receiver) verify(req *connector.PushRequest) *problem.Problem {
 		"sign timestamp + \".\" + the exact body bytes with HMAC-SHA256 and the shared secret, hex-encoded after v1=")
 }
 
-// Decode reads a canonical order document strictly: unknown fields are
-// refused, so a misspelt field is found on the first push, not in a report.
+// Decode reads a canonical order document strictly: names are matched
+// exactly and may not repeat, and unknown fields are refused, so a misspelt
+// field is found on the first push, not in a report.
 func Decode(body []byte) (order.Order, error) {
 	var o order.Order
-	if len(bytes.TrimSpace(body)) == 0 {
-		return o, connector.ErrEmptyBody()
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		// time.Time reports a bad time without the field it was in.
-		if p := badTime(body); p != nil {
-			return o, p
+	if p := connector.Decode(body, &o, json.RejectUnknownMembers(true)); p != nil {
+		if p.Code == "unknown_field" {
+			if shape := connector.CheckShape(body, isOrderName); shape != nil {
+				return o, shape
+			}
 		}
-		return o, connector.JSONProblem(body, err)
-	}
-	// Only JSON whitespace may follow the object (dec.More would let a
-	// stray } or ] through).
-	if end := dec.InputOffset(); len(bytes.TrimLeft(body[end:], " \t\r\n")) > 0 {
-		p := problem.New(http.StatusBadRequest, "malformed_json", fmt.Sprintf("the body has more after the order object, at byte %d", end), "send exactly one JSON object")
-		p.Offset = end
 		return o, p
 	}
 	if o.Source != "" {
@@ -178,12 +174,19 @@ func Decode(body []byte) (order.Order, error) {
 		p.Field = "source"
 		return o, p
 	}
+	if o.OrderNo == "" && o.Status == "" && o.CreatedAt.IsZero() {
+		if p := connector.CheckShape(body, isOrderName); p != nil {
+			return o, p // {} and the like: nothing of an order in it
+		}
+	}
+	if p := connector.CheckOrderNo("order_no", o.OrderNo); p != nil {
+		return o, p
+	}
 	for _, req := range []struct {
 		field string
 		empty bool
 		what  string
 	}{
-		{"order_no", strings.TrimSpace(o.OrderNo) == "", "the sender's order number"},
 		{"status", o.Status == "", "one of created, paid, shipped, completed, cancelled, refunded"},
 		{"created_at", o.CreatedAt.IsZero(), "when the order was placed, RFC 3339 like 2026-11-25T10:00:00+08:00"},
 	} {
@@ -194,7 +197,7 @@ func Decode(body []byte) (order.Order, error) {
 		}
 	}
 	if !o.Status.Valid() {
-		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("status %q is not a known status", o.Status), "use one of created, paid, shipped, completed, cancelled, refunded")
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("status %s is not a known status", connector.Quote(string(o.Status))), "use one of created, paid, shipped, completed, cancelled, refunded")
 		p.Field = "status"
 		return o, p
 	}
@@ -207,10 +210,79 @@ func Decode(body []byte) (order.Order, error) {
 			return o, p
 		}
 	}
+	if p := checkAmounts(&o); p != nil {
+		return o, p
+	}
 	if o.Currency == "" {
 		o.Currency = "CNY"
 	}
 	return o, nil
+}
+
+// orderNames are the canonical order's top-level names.
+var orderNames = func() map[string]bool {
+	names := map[string]bool{}
+	for f := range reflect.TypeFor[order.Order]().Fields() {
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+}()
+
+func isOrderName(name string) bool { return orderNames[name] }
+
+// checkAmounts refuses negative money and quantities that are not positive.
+func checkAmounts(o *order.Order) *problem.Problem {
+	negative := func(field string, m order.Money) *problem.Problem {
+		if m >= 0 {
+			return nil
+		}
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s is negative: %s", field, m),
+			"amounts are never negative: send money returned as refunded and price reductions as discount")
+		p.Field = field
+		return p
+	}
+	for _, f := range []struct {
+		name string
+		m    order.Money
+	}{{"total", o.Total}, {"goods_amount", o.Goods}, {"freight", o.Freight}, {"discount", o.Discount}, {"refunded", o.Refunded}} {
+		if p := negative(f.name, f.m); p != nil {
+			return p
+		}
+	}
+	for i, it := range o.Items {
+		if it.Quantity <= 0 {
+			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("items[%d].quantity must be a positive quantity, got %d", i, it.Quantity), "send how many units the line has")
+			p.Field = fmt.Sprintf("items[%d].quantity", i)
+			return p
+		}
+		if p := negative(fmt.Sprintf("items[%d].unit_price", i), it.UnitPrice); p != nil {
+			return p
+		}
+		if p := negative(fmt.Sprintf("items[%d].total", i), it.Total); p != nil {
+			return p
+		}
+	}
+	return nil
+}
+
+// CheckTotals compares goods_amount with the sum of the lines' totals, when
+// the document has both. Senders round each line, so up to one fen a line
+// is rounding; beyond it the order is accepted as sent, with a warning.
+func CheckTotals(o *order.Order) []order.Warning {
+	if o.Goods == 0 || len(o.Items) == 0 {
+		return nil
+	}
+	var sum order.Money
+	for _, it := range o.Items {
+		sum += it.Total
+	}
+	if diff := o.Goods - sum; diff > order.Money(len(o.Items)) || -diff > order.Money(len(o.Items)) {
+		return []order.Warning{{Code: order.WarnTotalsMismatch, Field: "goods_amount",
+			Message: fmt.Sprintf("goods_amount %s differs from the sum of the items' total, %s, by %s", o.Goods, sum, diff)}}
+	}
+	return nil
 }
 
 type timeField struct {
@@ -221,25 +293,4 @@ type timeField struct {
 func timeFields(o *order.Order) []timeField {
 	return []timeField{{"created_at", o.CreatedAt}, {"paid_at", o.PaidAt}, {"shipped_at", o.ShippedAt},
 		{"completed_at", o.CompletedAt}, {"cancelled_at", o.CancelledAt}, {"updated_at", o.UpdatedAt}}
-}
-
-// badTime finds the time field that made decoding fail, if one did.
-func badTime(body []byte) *problem.Problem {
-	var raw map[string]json.RawMessage
-	if json.Unmarshal(body, &raw) != nil {
-		return nil
-	}
-	for _, f := range timeFields(&order.Order{}) {
-		v, ok := raw[f.name]
-		if !ok {
-			continue
-		}
-		var t time.Time
-		if err := json.Unmarshal(v, &t); err != nil {
-			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s %s is not a time: %v", f.name, v, err), "write times as RFC 3339, like 2026-11-25T10:00:00+08:00")
-			p.Field = f.name
-			return p
-		}
-	}
-	return nil
 }

@@ -158,7 +158,7 @@ func TestReceive(t *testing.T) {
 			return ts(), s, validBody
 		}, status: 401, code: "bad_signature"},
 		{name: "unknown field", req: good(edit(`"status":"paid"`, `"status":"paid","colour":"red"`)), status: 422, code: "unknown_field", field: "colour", title: `unknown field "colour"`},
-		{name: "unknown nested field", req: good(edit(`"phone":"13812341234"`, `"phone":"13812341234","wechat":"x"`)), status: 422, code: "unknown_field", field: "wechat", title: `"wechat"`},
+		{name: "unknown nested field", req: good(edit(`"phone":"13812341234"`, `"phone":"13812341234","wechat":"x"`)), status: 422, code: "unknown_field", field: "buyer.wechat", title: `"wechat"`},
 		{name: "missing order_no", req: good(edit(`"order_no":"W1",`, ``)), status: 422, code: "missing_field", field: "order_no", title: "required field order_no"},
 		{name: "blank order_no", req: good(edit(`"order_no":"W1"`, `"order_no":" "`)), status: 422, code: "missing_field", field: "order_no"},
 		{name: "missing status", req: good(edit(`"status":"paid",`, ``)), status: 422, code: "missing_field", field: "status"},
@@ -169,20 +169,36 @@ func TestReceive(t *testing.T) {
 		{name: "bad money", req: good(edit(`"total":"12.50"`, `"total":"12.505"`)), status: 422, code: "invalid_field", field: "total", title: "decimal amount"},
 		{name: "money as float", req: good(edit(`"total":"12.50"`, `"total":12.505`)), status: 422, code: "invalid_field", field: "total"},
 		{name: "money as number", req: good(edit(`"total":"12.50"`, `"total":12.5`))},
-		{name: "nested bad money", req: good(edit(`"unit_price":"12.50"`, `"unit_price":"x"`)), status: 422, code: "invalid_field", field: "items.unit_price"},
-		{name: "quantity as string", req: good(edit(`"quantity":1`, `"quantity":"1"`)), status: 422, code: "invalid_field", field: "items.quantity", title: "a whole number"},
+		{name: "nested bad money", req: good(edit(`"unit_price":"12.50"`, `"unit_price":"x"`)), status: 422, code: "invalid_field", field: "items[0].unit_price"},
+		{name: "quantity as string", req: good(edit(`"quantity":1`, `"quantity":"1"`)), status: 422, code: "invalid_field", field: "items[0].quantity", title: "a whole number"},
 		{name: "bad created_at", req: good(edit(`"2026-11-25T17:58:09+08:00"`, `"2026-11-25 17:58:09"`)), status: 422, code: "invalid_field", field: "created_at", title: "created_at"},
 		{name: "created_at number", req: good(edit(`"2026-11-25T17:58:09+08:00"`, `1764064689`)), status: 422, code: "invalid_field", field: "created_at"},
 		{name: "bad paid_at", req: good(edit(`"2026-11-25T18:00:00+08:00"`, `"2026-02-30T18:00:00+08:00"`)), status: 422, code: "invalid_field", field: "paid_at"},
 		{name: "created_at year 9999", req: good(edit(`"2026-11-25T17:58:09+08:00"`, `"9999-12-31T23:00:00Z"`)), status: 422, code: "invalid_field", field: "created_at"},
+		{name: "negative total", req: good(edit(`"total":"12.50"`, `"total":"-5.00"`)), status: 422, code: "invalid_field", field: "total", title: "total is negative: -5.00"},
+		{name: "negative unit_price", req: good(edit(`"unit_price":"12.50"`, `"unit_price":"-5999.00"`)), status: 422, code: "invalid_field", field: "items[0].unit_price", title: "is negative"},
+		{name: "negative refunded", req: good(edit(`"total":"12.50"`, `"total":"12.50","refunded":"-1.00"`)), status: 422, code: "invalid_field", field: "refunded"},
+		{name: "zero quantity", req: good(edit(`"quantity":1`, `"quantity":0`)), status: 422, code: "invalid_field", field: "items[0].quantity", title: "positive quantity"},
+		{name: "order_no too long", req: good(edit(`"order_no":"W1"`, `"order_no":"`+strings.Repeat("W", 65)+`"`)), status: 422, code: "invalid_field", field: "order_no", title: "65 characters long"},
+		{name: "order_no with NUL", req: good(edit(`"order_no":"W1"`, `"order_no":"W\u00001"`)), status: 422, code: "invalid_field", field: "order_no", title: "U+0000"},
+		{name: "order_no with bidi", req: good(edit(`"order_no":"W1"`, `"order_no":"W\u202e1"`)), status: 422, code: "invalid_field", field: "order_no", title: "U+202E"},
+		{name: "created_at zero time", req: good(edit(`"2026-11-25T17:58:09+08:00"`, `"0001-01-01T00:00:00Z"`)), status: 422, code: "missing_field", field: "created_at"},
+		{name: "key in another case", req: good(edit(`"order_no"`, `"Order_No"`)), status: 422, code: "unknown_field", field: "Order_No"},
+		{name: "key twice", req: good(edit(`"total":"12.50"`, `"total":"12.50","total":"0.01"`)), status: 400, code: "duplicate_key", field: "total", offset: -1, title: `"total" appears twice`},
+		{name: "nested key twice", req: good(edit(`"sku":"S1"`, `"sku":"S1","sku":"S2"`)), status: 400, code: "duplicate_key", field: "items[0].sku", offset: -1},
+		{name: "null", req: good(`null`), status: 400, code: "not_an_object", title: "the body must be a JSON object: this one is null", offset: 1},
+		{name: "null unsigned", req: func() (string, string, string) { return "", "", "null" }, status: 400, code: "not_an_object", offset: 1},
+		{name: "empty object", req: good(`{}`), status: 400, code: "not_an_object", offset: 1},
+		{name: "wrapped", req: good(`{"data":` + validBody + `}`), status: 400, code: "not_an_object", title: `(it has "data")`, offset: 1},
+		{name: "wrapped unsigned", req: func() (string, string, string) { return "", "", `{"data":` + validBody + `}` }, status: 400, code: "not_an_object", offset: 1},
 		{name: "empty body", req: good(""), status: 400, code: "malformed_json", title: "empty"},
 		{name: "truncated", req: good(validBody[:40]), status: 400, code: "malformed_json", offset: 40},
-		{name: "trailing garbage", req: good(validBody + "x"), status: 400, code: "malformed_json", offset: int64(len(validBody))},
-		{name: "trailing brace", req: good(validBody + "}"), status: 400, code: "malformed_json", offset: int64(len(validBody))},
-		{name: "trailing bracket after space", req: good(validBody + " ]"), status: 400, code: "malformed_json", offset: int64(len(validBody))},
+		{name: "trailing garbage", req: good(validBody + "x"), status: 400, code: "malformed_json", offset: int64(len(validBody)) + 1},
+		{name: "trailing brace", req: good(validBody + "}"), status: 400, code: "malformed_json", offset: int64(len(validBody)) + 1},
+		{name: "trailing bracket after space", req: good(validBody + " ]"), status: 400, code: "malformed_json", offset: int64(len(validBody)) + 2},
 		{name: "trailing whitespace is fine", req: good(validBody + "\r\n\t ")},
-		{name: "two objects", req: good(validBody + validBody), status: 400, code: "malformed_json", offset: int64(len(validBody))},
-		{name: "array", req: good(`[` + validBody + `]`), status: 400, code: "malformed_json", title: "not an object", offset: -1},
+		{name: "two objects", req: good(validBody + validBody), status: 400, code: "malformed_json", offset: int64(len(validBody)) + 1},
+		{name: "array", req: good(`[` + validBody + `]`), status: 400, code: "not_an_object", title: "the body must be a JSON object", offset: -1},
 		{name: "syntax error", req: good(`{"order_no":"W1",}`), status: 400, code: "malformed_json", offset: -1, title: "not valid JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,5 +291,23 @@ func TestRegisteredFactory(t *testing.T) {
 	}
 	if _, err := connector.NewPushReceiver(connector.PushEnv{System: &config.System{Name: "x", Kind: Kind, Settings: &Settings{}}}); err == nil {
 		t.Fatal("a webhook system without secret was accepted")
+	}
+}
+
+// Goods totals that disagree with the lines beyond a fen a line are kept as
+// sent, with a warning.
+func TestCheckTotals(t *testing.T) {
+	for _, tc := range []struct {
+		goods string
+		warn  bool
+	}{{"12.50", false}, {"12.51", false}, {"12.52", true}, {"1.00", true}, {"0", false}} {
+		o, err := Decode([]byte(strings.Replace(validBody, `"goods_amount":"12.50"`, `"goods_amount":"`+tc.goods+`"`, 1)))
+		if err != nil {
+			t.Fatalf("goods_amount %s: %v", tc.goods, err)
+		}
+		ws := CheckTotals(&o)
+		if got := len(ws) == 1 && ws[0].Code == "totals_mismatch" && ws[0].Field == "goods_amount"; got != tc.warn || len(ws) > 1 {
+			t.Errorf("goods_amount %s: warnings %+v, want warning %v", tc.goods, ws, tc.warn)
+		}
 	}
 }

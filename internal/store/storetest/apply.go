@@ -329,8 +329,9 @@ func testStale(t *testing.T, s *store.Store) {
 			t.Fatalf("after a stale document: version %d, updated %v; want 1, %v", rec.Version, rec.UpdatedAt, recBefore.UpdatedAt)
 		}
 		equalOrder(t, rec.Order, v2)
-		if c := count(t, s); c != countBefore {
-			t.Fatalf("Count after a stale document = %+v, want %+v", c, countBefore)
+		// A stale document is one timeline step, nothing else.
+		if c, want := count(t, s), (store.Counts{Orders: countBefore.Orders, Versions: countBefore.Versions, Events: countBefore.Events, Steps: countBefore.Steps + 1}); c != want {
+			t.Fatalf("Count after a stale document = %+v, want %+v", c, want)
 		}
 		if n := len(versions(t, s, id)); n != 1 {
 			t.Fatalf("%d versions after a stale document, want 1", n)
@@ -704,4 +705,46 @@ func testHook(t *testing.T, s *store.Store) {
 			outcome{store.ResultUpdated, 2, evs(order.EventShipped)},
 			outcome{store.ResultStale, 2, nil})
 	})
+}
+
+// A document accepted with warnings puts each on the timeline as a
+// "warning" step beside its version, in the same transaction; a duplicate of
+// it adds nothing, a later clean version adds no warning.
+func testWarnings(t *testing.T, s *store.Store) {
+	w := order.Warning{Code: order.WarnTotalsMismatch, Field: "total_goods_price", Message: "total_goods_price 9.00 differs from the sum of the lines' total_price, 7.00, by 2.00"}
+	in := incoming(t, newOrder("W-1", order.StatusPaid, "9.00", base), received(0))
+	in.Warnings = []order.Warning{w}
+	out := apply(t, s, in)
+	wantOutcomes(t, out, outcome{store.ResultCreated, 1, evs(order.EventCreated, order.EventPaid)})
+	id := out[0].OrderID
+
+	stages := func() []string {
+		var st []string
+		for _, e := range timeline(t, s, id) {
+			st = append(st, e.Stage)
+		}
+		return st
+	}
+	tl := timeline(t, s, id)
+	if got := stages(); len(got) != 2 || got[0] != "received" || got[1] != "warning" {
+		t.Fatalf("timeline stages %v, want received, warning", got)
+	}
+	var got order.Warning
+	if err := json.Unmarshal(tl[1].Detail, &got); err != nil || got != w {
+		t.Fatalf("warning step detail %s (%v), want %+v", tl[1].Detail, err, w)
+	}
+	if !tl[1].At.Equal(received(0)) {
+		t.Errorf("warning step at %v, want the push's %v", tl[1].At, received(0))
+	}
+
+	in.ReceivedAt = received(1)
+	wantOutcomes(t, apply(t, s, in), outcome{store.ResultDuplicate, 1, nil})
+	clean := incoming(t, newOrder("W-1", order.StatusShipped, "9.00", base.Add(time.Hour)), received(2))
+	wantOutcomes(t, apply(t, s, clean), outcome{store.ResultUpdated, 2, evs(order.EventShipped)})
+	if got := stages(); len(got) != 3 || got[2] != "received" {
+		t.Fatalf("timeline stages %v, want received, warning, received", got)
+	}
+	if c := count(t, s); c.Steps != 1 {
+		t.Fatalf("Count = %+v, want 1 timeline step", c)
+	}
 }

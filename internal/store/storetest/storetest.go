@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Duplicate", testDuplicate},
 		{"Transitions", testTransitions},
 		{"Stale", testStale},
+		{"Warnings", testWarnings},
 		{"SameOrderInOneBatch", testSameOrderInOneBatch},
 		{"ManyOrdersInOneBatch", testManyOrders},
 		{"RawBytesExact", testRawBytesExact},
@@ -42,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
 		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},
+		{"PullState", testPullState},
+		{"BackfillState", testBackfillState},
+		{"FlowItems", testFlowItems},
 		{"WantFlows", testWantFlows},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,7 @@
+package jobs
+
+import "time"
+
+// SetPacing sets how long a caught-up drain waits before it reads again and
+// how long one drain may run, so that a test sees both in little time.
+func (d *Dispatcher) SetPacing(pace, maxRun time.Duration) { d.pace, d.maxRun = pace, maxRun }

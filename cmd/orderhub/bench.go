@@ -20,7 +20,7 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure orderhub against a baseline run side by side in the same process",
 	}
-	cmd.AddCommand(benchIngestCmd(), benchBareServerCmd())
+	cmd.AddCommand(benchIngestCmd(), benchFlowCmd(), benchBareServerCmd())
 	return cmd
 }
 
@@ -100,5 +100,53 @@ prints both throughputs, p50/p99 latencies and their ratio.`,
 	f.IntVar(&o.BatchMax, "batch-max", 256, "ingest.batch_max of the real path")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	f.StringVar(&o.Synchronous, "sqlite-synchronous", "FULL", "SQLite durability: FULL or NORMAL")
+	return cmd
+}
+
+func benchFlowCmd() *cobra.Command {
+	var o bench.FlowOptions
+	var cpuProfile string
+	cmd := &cobra.Command{
+		Use:   "flow",
+		Short: "Pull → map → write orders/s against the built-in 旺店通, 星辰 and 星空 simulators, vs a bare client",
+		Long: `flow seeds the built-in 旺店通 simulator with --orders trades (and their refund
+stock-ins) and measures, in alternating rounds on a fresh simulator and store
+each, two paths to the same bills in 金蝶云星辰 and 金蝶云星空:
+
+  bare client     the connectors' own clients read the same pages and write the
+                  same bills, mapped before the clock starts; nothing stored
+  orderhub flows  an App with the seed flows: pull sources, store, events and
+                  the flow writers on River, timed from start until the
+                  simulators hold every bill
+
+and prints the bills/s of both and their ratio (the simulators' ceiling).`,
+		Example: `  orderhub bench flow
+  orderhub bench flow --orders 2000 --flow trades --rounds 5
+  orderhub bench flow --store postgres://postgres@127.0.0.1:5432/postgres --cpuprofile flow.pprof`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
+			rep, err := bench.RunFlow(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			rep.Print(cmd.OutOrStdout())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Orders, "orders", 10000, "旺店通 trades seeded per round (about one in eight shipped ones also has a refund stock-in)")
+	f.StringVar(&o.Flow, "flow", "both", "trades (→ 星辰), refunds (→ 星空) or both")
+	f.IntVar(&o.Rounds, "rounds", 3, "measured rounds per path, the paths alternating")
+	f.StringVar(&o.Store, "store", "sqlite", "sqlite (a fresh file per round in --dir) or a postgres:// URL of a server to create a database per round on")
+	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite files (default: a new temp folder)")
+	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "longest one round may take")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	return cmd
 }

@@ -24,6 +24,9 @@ type Mapper struct {
 // WithConfig returns the mapper reading the zone from cfg.
 func (mp Mapper) WithConfig(cfg *config.Config) Mapper { mp.cfg = cfg; return mp }
 
+// UsesOrder implements flow.OrderUser.
+func (mp Mapper) UsesOrder() bool { return mp.M.UsesOrder() }
+
 // Map implements flow.Mapper.
 func (mp Mapper) Map(raw []byte, o *order.Order) (connector.Bill, bool, error) {
 	var ord map[string]any

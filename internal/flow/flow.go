@@ -37,6 +37,12 @@ type Mapper interface {
 	Map(raw []byte, o *order.Order) (bill connector.Bill, ok bool, err error)
 }
 
+// OrderUser is a Mapper that can say it never reads the canonical order;
+// the stored order is then not decoded for it.
+type OrderUser interface {
+	UsesOrder() bool
+}
+
 // Flow is one configured flow, ready to run.
 type Flow struct {
 	Name   string
@@ -185,10 +191,12 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			woken[f.Name] = true
 		}
 	}
-	for _, k := range order {
-		if err := st.store.WantFlow(ctx, tx, k.flow, k.order, want[k], now); err != nil {
-			return err
-		}
+	wants := make([]store.FlowWant, len(order))
+	for i, k := range order {
+		wants[i] = store.FlowWant{Flow: k.flow, OrderID: k.order, Version: want[k]}
+	}
+	if err := st.store.WantFlows(ctx, tx, wants, now); err != nil {
+		return err
 	}
 	r := st.jobs.Load()
 	if r == nil {
@@ -216,6 +224,10 @@ func (st *Stage) PeriodicJobs() []*river.PeriodicJob {
 		return clockArgs{}, nil
 	}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
+
+// StartJobs implements jobs.Starter: items left due by the last run are
+// written without waiting for River's periodic jobs.
+func (st *Stage) StartJobs() []river.JobArgs { return []river.JobArgs{clockArgs{}} }
 
 type clockWorker struct {
 	river.WorkerDefaults[clockArgs]
@@ -375,7 +387,16 @@ func (st *Stage) markInFlight(ctx context.Context, f *Flow, send []*work, now ti
 // w.send set when the bill must be written.
 func (st *Stage) prepare(ctx context.Context, f *Flow, w *work, now time.Time) {
 	var o order.Order
-	if err := json.Unmarshal(w.item.Canonical, &o); err != nil {
+	needOrder := true
+	if ou, ok := f.Mapper.(OrderUser); ok {
+		needOrder = ou.UsesOrder()
+	}
+	if err := func() error {
+		if !needOrder {
+			return nil // the mapping reads the source document only
+		}
+		return json.Unmarshal(w.item.Canonical, &o)
+	}(); err != nil {
 		st.exception(f, w, now, &connector.CallError{Class: connector.Permanent, Code: "stored_order", Message: err.Error(),
 			Hint: "订单数据无法读取：请联系管理员检查存储"}, nil)
 		return

@@ -422,3 +422,44 @@ func TestFilteredAndMappingErrors(t *testing.T) {
 		t.Fatal("a filtered or unmappable document was written")
 	}
 }
+
+// docMapper maps from the source document only and says so, or says it
+// reads the order as well.
+type docMapper struct {
+	usesOrder bool
+	seen      []string // the order numbers Map was given
+}
+
+func (m *docMapper) UsesOrder() bool { return m.usesOrder }
+
+func (m *docMapper) Map(raw []byte, o *order.Order) (connector.Bill, bool, error) {
+	var doc struct {
+		TradeNo string `json:"trade_no"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return connector.Bill{}, false, err
+	}
+	m.seen = append(m.seen, o.OrderNo)
+	return connector.Bill{No: doc.TradeNo, Body: map[string]any{"billno": doc.TradeNo, "material": "SKU-1"}}, true, nil
+}
+
+// A mapper that reads only the source document is not handed the decoded
+// order (the writer skips decoding it); one that reads the order is.
+func TestOrderDecodedOnlyForMappersThatUseIt(t *testing.T) {
+	for _, tc := range []struct {
+		usesOrder bool
+		wantSeen  string
+	}{{false, ""}, {true, "M1"}} {
+		e := newFlowEnv(t, batchAPI)
+		m := &docMapper{usesOrder: tc.usesOrder}
+		e.flow.Mapper = m
+		e.put("M1", "SKU-1", 1000, "")
+		e.drain()
+		if it := e.item("M1"); it.State != store.FlowDone || it.BillNo != "M1" {
+			t.Errorf("uses order %v: item %+v; want written as M1", tc.usesOrder, it)
+		}
+		if len(m.seen) != 1 || m.seen[0] != tc.wantSeen {
+			t.Errorf("uses order %v: Map was given orders %q; want [%q]", tc.usesOrder, m.seen, tc.wantSeen)
+		}
+	}
+}

@@ -91,6 +91,10 @@ func (st *PullStage) PeriodicJobs() []*river.PeriodicJob {
 	}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
 
+// StartJobs implements jobs.Starter: the clock runs at once, so sources
+// due at start are pulled without waiting for River's periodic jobs.
+func (st *PullStage) StartJobs() []river.JobArgs { return []river.JobArgs{pullClockArgs{}} }
+
 // Due lists the sources whose next run has come, by the runs the store
 // recorded.
 func (st *PullStage) Due(ctx context.Context, now time.Time) ([]string, error) {

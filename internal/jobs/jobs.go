@@ -71,6 +71,14 @@ type Stage interface {
 	PeriodicJobs() []*river.PeriodicJob
 }
 
+// Starter is a Stage with jobs to queue the moment the runner starts.
+// River queues periodic jobs, RunOnStart ones too, only once its
+// maintenance services are up, a second or so after start; a node that
+// has just started should not wait that long for its first pull.
+type Starter interface {
+	StartJobs() []river.JobArgs
+}
+
 // Runner owns the River client.
 type Runner struct {
 	client *river.Client[*sql.Tx]
@@ -80,6 +88,9 @@ type Runner struct {
 	queuedAt *atomic.Int64
 	// dispatch is one job per consumer, queued together.
 	dispatch []river.InsertManyParams
+	// start is queued by Start: every consumer's dispatch and the stages'
+	// start jobs.
+	start []river.InsertManyParams
 }
 
 // Options configure the runner.
@@ -90,7 +101,11 @@ type Options struct {
 	// SweepEvery is how often the dispatcher runs even without a trigger; it
 	// catches an event committed while the dispatcher was finishing.
 	SweepEvery time.Duration
-	// Workers is how many jobs run at once.
+	// Workers is how many jobs run at once (32). Every long-running job is
+	// unique per thing it drains (a consumer's dispatch, a source's pull, a
+	// flow's writer), and each must find a free slot while the others run:
+	// with too few slots a pull holds back the writers that would empty
+	// its queue, and stages stall each other.
 	Workers int
 	// Stages add their workers and periodic jobs.
 	Stages []Stage
@@ -127,7 +142,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		o.SweepEvery = time.Second
 	}
 	if o.Workers <= 0 {
-		o.Workers = 2
+		o.Workers = 32
 	}
 	queuedAt := new(atomic.Int64)
 	workers := river.NewWorkers()
@@ -147,6 +162,14 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 			return nil, fmt.Errorf("jobs: registering a stage's workers: %w", err)
 		}
 		periodic = append(periodic, st.PeriodicJobs()...)
+	}
+	start := d.dispatchArgs()
+	for _, st := range o.Stages {
+		if sj, ok := st.(Starter); ok {
+			for _, args := range sj.StartJobs() {
+				start = append(start, river.InsertManyParams{Args: args})
+			}
+		}
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
 		Logger:       riverLogger(o.Log),
@@ -172,7 +195,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs()}, nil
+	return &Runner{client: client, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs(), start: start}, nil
 }
 
 // InsertTx queues a job inside tx, the transaction whose work causes it.
@@ -195,6 +218,13 @@ func (r *Runner) Insert(ctx context.Context, args river.JobArgs, opts *river.Ins
 func (r *Runner) Start(ctx context.Context) error {
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: starting River: %w", err)
+	}
+	if len(r.start) > 0 {
+		// The periodic jobs queue the same a moment later, so a failure
+		// here only delays the first run.
+		if _, err := r.client.InsertMany(ctx, r.start); err != nil {
+			r.log.Warn("queueing the first runs at start failed; the clocks queue them shortly", "err", err)
+		}
 	}
 	return nil
 }

@@ -82,6 +82,47 @@ func (s *Store) WantFlow(ctx context.Context, tx *sql.Tx, flow string, orderID, 
 	return nil
 }
 
+// FlowWant is one item for WantFlows: flow must write the order at
+// Version or later.
+type FlowWant struct {
+	Flow    string
+	OrderID int64
+	Version int64
+}
+
+// wantFlowsChunk is the most rows one WantFlows statement carries.
+const wantFlowsChunk = 200
+
+// WantFlows is WantFlow for many items, in one statement per
+// wantFlowsChunk items rather than one per item. Each (flow, order) may
+// appear once: PostgreSQL refuses a statement that updates a row twice.
+func (s *Store) WantFlows(ctx context.Context, tx *sql.Tx, wants []FlowWant, now time.Time) error {
+	n := now.UnixMicro()
+	args := make([]any, 0, min(len(wants), wantFlowsChunk)*6)
+	var q strings.Builder
+	for start := 0; start < len(wants); start += wantFlowsChunk {
+		chunk := wants[start:min(start+wantFlowsChunk, len(wants))]
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT INTO flow_items (flow, order_id, want_version, state, next_at, created_at, updated_at) VALUES `)
+		for i, w := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?, ?, ?, 'pending', ?, ?, ?)`)
+			args = append(args, w.Flow, w.OrderID, w.Version, n, n, n)
+		}
+		q.WriteString(`
+		ON CONFLICT (flow, order_id) DO UPDATE SET want_version = excluded.want_version, state = 'pending', attempts = 0,
+			next_at = excluded.next_at, updated_at = excluded.updated_at
+		WHERE flow_items.want_version < excluded.want_version`)
+		if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
+			return fmt.Errorf("store: queueing %d orders for flows (the first: order %d for %s): %w", len(chunk), chunk[0].OrderID, chunk[0].Flow, err)
+		}
+	}
+	return nil
+}
+
 const flowCols = `f.id, f.flow, f.order_id, o.source, o.order_no, f.want_version, f.done_version, f.state, f.attempts, f.next_at,
 	f.bill_no, f.target_id, f.error_class, f.error_code, f.error_message, f.error_field, f.error_hint, f.request,
 	f.created_at, f.updated_at, f.written_at`
@@ -108,10 +149,17 @@ type DueItem struct {
 // DueFlowItems reads up to limit items of flow waiting to be written (or
 // verified) whose time has come, oldest first.
 func (s *Store) DueFlowItems(ctx context.Context, flow string, now time.Time, limit int) ([]DueItem, error) {
+	// The due ids are picked from the index alone, each state's range read
+	// in index order up to the limit, and only those rows are joined with
+	// their documents: a single range over both states would read, join
+	// and sort every waiting item for each batch.
+	at := now.UnixMicro()
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+flowCols+`, o.version, o.canonical, v.raw
-		FROM flow_items f JOIN orders o ON o.id = f.order_id JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
-		WHERE f.flow = ? AND f.state IN ('pending', 'verify') AND f.next_at <= ?
-		ORDER BY f.next_at, f.id LIMIT ?`), flow, now.UnixMicro(), limit)
+		FROM (SELECT id, next_at FROM (SELECT id, next_at FROM flow_items WHERE flow = ? AND state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?) p
+			UNION ALL SELECT id, next_at FROM (SELECT id, next_at FROM flow_items WHERE flow = ? AND state = 'verify' AND next_at <= ? ORDER BY next_at, id LIMIT ?) q
+			ORDER BY next_at, id LIMIT ?) d
+		JOIN flow_items f ON f.id = d.id JOIN orders o ON o.id = f.order_id JOIN order_versions v ON v.order_id = o.id AND v.version = o.version
+		ORDER BY f.next_at, f.id`), flow, at, limit, flow, at, limit, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: reading due items of flow %s: %w", flow, err)
 	}

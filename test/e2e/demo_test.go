@@ -118,7 +118,7 @@ func TestDemoReadme(t *testing.T) {
 				} `json:"order"`
 			} `json:"orders"`
 		}
-		if _, err := getJSON(c, base+"/v1/orders?limit=50", &list); err != nil {
+		if _, err := getJSON(c, base+"/v1/orders?source=shop_orders&limit=50", &list); err != nil {
 			t.Fatal(err)
 		}
 		sim := 0

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"PullState", testPullState},
 		{"BackfillState", testBackfillState},
 		{"FlowItems", testFlowItems},
+		{"WantFlows", testWantFlows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

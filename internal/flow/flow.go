@@ -287,7 +287,7 @@ func (st *Stage) Drain(ctx context.Context, f *Flow) (int, error) {
 
 // stepItems is how many due items one step takes: for an API of one bill a
 // call, several calls share the step's two transactions.
-const stepItems = 64
+const stepItems = 256
 
 // DrainFor is Drain that stops between steps once budget (0: none) is
 // spent; more reports that items were still due then.

@@ -212,6 +212,10 @@ func (d *decoder) decodeMap(rn ast.Node, v reflect.Value, path string, pos Posit
 			x.Name, x.Pos = e.key, e.keyPos
 		case *Flow:
 			x.Name, x.Pos = e.key, e.keyPos
+		case *Rule:
+			x.Name, x.Pos = e.key, e.keyPos
+		case *Template:
+			x.Name, x.Pos = e.key, e.keyPos
 		}
 		v.SetMapIndex(reflect.ValueOf(e.key).Convert(t.Key()), ev)
 	}

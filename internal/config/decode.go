@@ -405,7 +405,8 @@ func (d *decoder) keyText(k ast.Node, path string) (string, bool) {
 
 // record remembers where a key and its value were written.
 func (d *decoder) record(path string, e entry) {
-	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(d.target(e.value))}
+	_, block := d.target(e.value).(*ast.LiteralNode)
+	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(d.target(e.value)), block: block}
 }
 
 // valuePos is where the value at path was written; for a default, nothing was

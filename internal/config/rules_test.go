@@ -30,6 +30,7 @@ func TestParseRules(t *testing.T) {
     template: big_order
     at: {mobiles: ["13800001234"], all: true}
     priority: high
+    language: en
   mine:
     on: [shipped]
     channels: [ding]
@@ -39,7 +40,8 @@ templates:
     zh-CN: {title: "发货 {{.Order.No}}", markdown: "**{{.Order.No}}**"}
     en:
       title: "Shipped {{.Order.No}}"
-      markdown: "**{{.Order.No}}**"
+      markdown: |
+        **{{.Order.No}}**
 branding: {name: 小店, signature: "— 订单中心", color: "#1677FF"}
 `), "t.yaml", envOf(nil))
 	if err != nil {
@@ -49,13 +51,13 @@ branding: {name: 小店, signature: "— 订单中心", color: "#1677FF"}
 	if r.Name != "big_order" || r.Pos.String() != "t.yaml:5:3" || r.WhenPos.String() != "t.yaml:7:11" {
 		t.Errorf("rule name %q at %s, when at %s", r.Name, r.Pos, r.WhenPos)
 	}
-	if strings.Join(r.On, ",") != "created,paid" || r.When != "order.total >= 5000" || r.Priority != "high" ||
+	if strings.Join(r.On, ",") != "created,paid" || r.When != "order.total >= 5000" || r.Priority != "high" || r.Language != "en" ||
 		!r.At.All || len(r.At.Mobiles) != 1 || r.At.Mobiles[0] != "13800001234" {
 		t.Errorf("rule = %+v", r)
 	}
 	tpl := cfg.Templates["custom"]
-	if tpl.ZhCN.Title != "发货 {{.Order.No}}" || tpl.ZhCN.TitlePos.String() != "t.yaml:18:20" ||
-		tpl.En.MarkdownPos.String() != "t.yaml:21:17" {
+	if tpl.ZhCN.Title != "发货 {{.Order.No}}" || tpl.ZhCN.TitlePos.String() != "t.yaml:19:20" ||
+		tpl.En.MarkdownPos.String() != "t.yaml:23" {
 		t.Errorf("template = %+v %+v", tpl.ZhCN, tpl.En)
 	}
 	if cfg.Branding.Color != "#1677FF" || cfg.Branding.Signature != "— 订单中心" {

@@ -229,8 +229,8 @@ func (d *decoder) checkTemplate(t *Template, path string) {
 			continue
 		}
 		lp := join(path, lang)
-		tt.TitlePos = d.valuePos(join(lp, "title"))
-		tt.MarkdownPos = d.valuePos(join(lp, "markdown"))
+		tt.TitlePos = d.textPos(join(lp, "title"))
+		tt.MarkdownPos = d.textPos(join(lp, "markdown"))
 	}
 }
 
@@ -298,6 +298,20 @@ func (d *decoder) checkBranding(b Branding) {
 	if b.Color != "" && !colorPattern.MatchString(b.Color) {
 		d.add(d.valuePos("branding.color"), "branding.color", fmt.Sprintf("colour %q is not #RRGGBB", b.Color), "write it like #1677FF")
 	}
+}
+
+// textPos is where the text of the string at path starts: the value's
+// position, or for a | or > block the start of the line after it (column 0:
+// the block's indentation is not kept).
+func (d *decoder) textPos(path string) Position {
+	s, ok := d.seen[path]
+	if !ok || !s.block {
+		return d.valuePos(path)
+	}
+	p := s.value
+	p.Line++
+	p.Column = 0
+	return p
 }
 
 // badBelow reports whether a key below path already has a problem (an

@@ -176,13 +176,14 @@ func TestMessages(t *testing.T) {
 			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
 		}
 	}
-	for _, want := range []string{"**¥5,999.00**（新订单，已付款）", "138****1234", "羽绒服（黑色 XL） × 1", "店铺：shop", "下单时间：2026-03-08 17:15:00",
+	for _, want := range []string{"**¥5,999.00**（已付款）", "138****1234", "羽绒服（黑色 XL） × 1", "店铺：shop", "下单时间：2026-03-08 17:15:00",
 		"[查看订单](http://127.0.0.1:8080/v1/orders/shop_orders/M20260308001)", "— 小店订单中心"} {
 		if !strings.Contains(m.Markdown, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, m.Markdown)
 		}
 	}
-	if strings.Contains(m.Markdown, "13800001234") || strings.Contains(m.Text, "**") || !strings.Contains(m.Text, "查看订单: http://") {
+	if strings.Contains(m.Markdown, "13800001234") || strings.Contains(m.Text, "**¥") || !strings.Contains(m.Text, "买家：138****1234") ||
+		!strings.Contains(m.Text, "查看订单: http://") || strings.Contains(m.Text, "###") {
 		t.Errorf("text = %q", m.Text)
 	}
 }

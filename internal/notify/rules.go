@@ -306,8 +306,10 @@ func Key(rule, source, orderNo string, ev order.EventType) string {
 }
 
 var (
-	mdLink     = regexp.MustCompile(`\[([^\]]*)\]\(([^)]*)\)`)
-	mdEmphasis = regexp.MustCompile(`\*\*|__|~~|` + "`")
+	mdLink = regexp.MustCompile(`\[([^\]]*)\]\(([^)]*)\)`)
+	// Emphasis is taken off in pairs, so that the stars of a masked
+	// phone (138****1234) stay.
+	mdEmphasis = regexp.MustCompile(`\*\*([^*\n]+)\*\*|__([^_\n]+)__|~~([^~\n]+)~~|` + "`([^`\n]+)`")
 	mdHeading  = regexp.MustCompile(`(?m)^#{1,6}\s+`)
 )
 
@@ -315,6 +317,6 @@ var (
 // headings and emphasis marks dropped, links written as "text: url".
 func plain(md string) string {
 	s := mdLink.ReplaceAllString(md, "$1: $2")
-	s = mdEmphasis.ReplaceAllString(s, "")
+	s = mdEmphasis.ReplaceAllString(s, "$1$2$3$4")
 	return mdHeading.ReplaceAllString(s, "")
 }

@@ -206,6 +206,7 @@ func templateError(err error, path string, pos config.Position) error {
 		}
 		msg = m[3]
 	}
+	msg = strings.TrimPrefix(msg, `executing "`+path+`" `) // the path is said already
 	hint := ""
 	if strings.Contains(msg, "can't evaluate field") || strings.Contains(msg, "map has no entry") {
 		hint = "templates read .Order (No, Source, Shop, Total, Goods, Freight, Discount, Refunded, Currency, Status, StatusCode, Buyer, BuyerName, Items, Remark, Company, Tracking, CreatedAt), .Event (Type, Label, From, To), .Link, .Brand (Name, Signature, Color) and .Rule; amounts format with yuan, e.g. {{yuan .Order.Total}}"

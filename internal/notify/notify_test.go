@@ -19,9 +19,13 @@ sources:
   shop_orders: {system: shop, mode: push}
 `
 
+func configFor(yaml string) (*config.Config, error) {
+	return config.Parse([]byte(systems+yaml), "t.yaml", func(string) (string, bool) { return "", false })
+}
+
 func load(t *testing.T, yaml string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse([]byte(systems+yaml), "t.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := configFor(yaml)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -250,5 +254,18 @@ func TestYuan(t *testing.T) {
 	}
 	if _, err := notify.Yuan("abc"); err == nil {
 		t.Error("Yuan(abc) did not fail")
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	rs := compile(t, "rules:\n  r: {on: [paid], channels: [ops_ding], template: t}\ntemplates:\n  t:\n    zh-CN:\n      title: x\n      markdown: |\n        ### 标题 {{.Order.No}}\n        **{{yuan .Order.Total}}** 买家 {{.Order.Buyer}} **未闭合\n        `SKU-1` [查看订单]({{.Link}}) #不是标题 ****\n")
+	r, _ := rs.Rule("r")
+	msgs, err := rs.Render(r, sample(), notify.Event{Type: order.EventPaid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "标题 M20260308001\n¥5,999.00 买家 138****1234 **未闭合\nSKU-1 查看订单: http://127.0.0.1:8080/v1/orders/shop_orders/M20260308001 #不是标题 ****"
+	if got := msgs[0].Message.Text; got != want {
+		t.Errorf("text =\n%s\nwant\n%s", got, want)
 	}
 }

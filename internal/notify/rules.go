@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -305,18 +304,57 @@ func Key(rule, source, orderNo string, ev order.EventType) string {
 	return rule + "/" + source + "/" + orderNo + "/" + string(ev)
 }
 
-var (
-	mdLink = regexp.MustCompile(`\[([^\]]*)\]\(([^)]*)\)`)
-	// Emphasis is taken off in pairs, so that the stars of a masked
-	// phone (138****1234) stay.
-	mdEmphasis = regexp.MustCompile(`\*\*([^*\n]+)\*\*|__([^_\n]+)__|~~([^~\n]+)~~|` + "`([^`\n]+)`")
-	mdHeading  = regexp.MustCompile(`(?m)^#{1,6}\s+`)
-)
-
 // plain is the Markdown body as plain text, for text-only message types:
-// headings and emphasis marks dropped, links written as "text: url".
+// heading marks dropped, **bold** and `code` marks taken off in pairs (so the
+// stars of a masked phone, 138****1234, stay), links written as "text: url".
+// One pass over each line: it runs for every message sent.
 func plain(md string) string {
-	s := mdLink.ReplaceAllString(md, "$1: $2")
-	s = mdEmphasis.ReplaceAllString(s, "$1$2$3$4")
-	return mdHeading.ReplaceAllString(s, "")
+	var b strings.Builder
+	b.Grow(len(md))
+	for i, line := range strings.Split(md, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if t := strings.TrimLeft(line, "#"); len(t) < len(line) && len(line)-len(t) <= 6 && strings.HasPrefix(t, " ") {
+			line = strings.TrimLeft(t, " ")
+		}
+		writePlainLine(&b, line)
+	}
+	return b.String()
+}
+
+// writePlainLine writes one line without its inline marks. A ** pair is
+// emphasis only as Markdown reads it: the opening one not touching another
+// star and followed by text, the closing one preceded by text.
+func writePlainLine(b *strings.Builder, s string) {
+	var prev byte
+	for len(s) > 0 {
+		switch {
+		case strings.HasPrefix(s, "**") && prev != '*' && len(s) > 2 && s[2] != '*' && s[2] != ' ':
+			if end := strings.Index(s[2:], "**"); end > 0 && s[2+end-1] != '*' && s[2+end-1] != ' ' {
+				writePlainLine(b, s[2:2+end])
+				s = s[2+end+2:]
+				continue
+			}
+		case s[0] == '`':
+			if end := strings.IndexByte(s[1:], '`'); end > 0 {
+				b.WriteString(s[1 : 1+end])
+				s = s[1+end+1:]
+				continue
+			}
+		case s[0] == '[':
+			if mid := strings.Index(s, "]("); mid > 0 {
+				if end := strings.IndexByte(s[mid+2:], ')'); end >= 0 {
+					b.WriteString(s[1:mid])
+					b.WriteString(": ")
+					b.WriteString(s[mid+2 : mid+2+end])
+					s = s[mid+2+end+1:]
+					continue
+				}
+			}
+		}
+		prev = s[0]
+		b.WriteByte(s[0])
+		s = s[1:]
+	}
 }

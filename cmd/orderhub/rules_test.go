@@ -144,7 +144,7 @@ templates:
 	}
 	for _, w := range []string{
 		cfgPath + ":12:25: rules.big_order.when: unexpected token EOF",
-		cfgPath + ":20:14: templates.big_order.en.title: at <.Order.Amount>: can't evaluate field Amount",
+		cfgPath + ":20:15: templates.big_order.en.title: at <.Order.Amount>: can't evaluate field Amount",
 		"2 problem(s) in the configuration",
 	} {
 		if !strings.Contains(stderr, w) {

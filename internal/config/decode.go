@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // The decoder below walks goccy's AST itself instead of calling yaml.Unmarshal:
@@ -405,8 +406,20 @@ func (d *decoder) keyText(k ast.Node, path string) (string, bool) {
 
 // record remembers where a key and its value were written.
 func (d *decoder) record(path string, e entry) {
-	_, block := d.target(e.value).(*ast.LiteralNode)
-	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(d.target(e.value)), block: block}
+	t := d.target(e.value)
+	_, block := t.(*ast.LiteralNode)
+	quoted := false
+	if tk := tokenOf(t); tk != nil {
+		quoted = tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType
+	}
+	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(t), block: block, quoted: quoted}
+}
+
+func tokenOf(n ast.Node) *token.Token {
+	if n == nil {
+		return nil
+	}
+	return n.GetToken()
 }
 
 // valuePos is where the value at path was written; for a default, nothing was

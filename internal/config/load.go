@@ -102,8 +102,8 @@ type seenKey struct {
 	key, value Position
 	null       bool // written with no value ("key:" or "key: ~")
 	// block marks a | or > scalar, whose text starts on the line after
-	// value.
-	block bool
+	// value; quoted one written in quotes, whose text starts one column on.
+	block, quoted bool
 }
 
 // decoder walks the YAML AST into the Go types, collecting every problem.

@@ -56,7 +56,7 @@ branding: {name: 小店, signature: "— 订单中心", color: "#1677FF"}
 		t.Errorf("rule = %+v", r)
 	}
 	tpl := cfg.Templates["custom"]
-	if tpl.ZhCN.Title != "发货 {{.Order.No}}" || tpl.ZhCN.TitlePos.String() != "t.yaml:19:20" ||
+	if tpl.ZhCN.Title != "发货 {{.Order.No}}" || tpl.ZhCN.TitlePos.String() != "t.yaml:19:21" ||
 		tpl.En.MarkdownPos.String() != "t.yaml:23" {
 		t.Errorf("template = %+v %+v", tpl.ZhCN, tpl.En)
 	}

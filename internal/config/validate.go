@@ -237,7 +237,7 @@ func (d *decoder) checkTemplate(t *Template, path string) {
 // checkRule checks a rule's references: known event types, channels that
 // name systems able to send, and a template that is shipped or configured.
 func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
-	r.WhenPos = d.valuePos(join(path, "when"))
+	r.WhenPos = d.textPos(join(path, "when"))
 	events := make([]string, len(order.EventTypes))
 	for i, e := range order.EventTypes {
 		events[i] = string(e)
@@ -301,10 +301,15 @@ func (d *decoder) checkBranding(b Branding) {
 }
 
 // textPos is where the text of the string at path starts: the value's
-// position, or for a | or > block the start of the line after it (column 0:
-// the block's indentation is not kept).
+// position, one column on for a quoted one, or for a | or > block the start
+// of the line after it (column 0: the block's indentation is not kept).
 func (d *decoder) textPos(path string) Position {
 	s, ok := d.seen[path]
+	if ok && s.quoted {
+		p := s.value
+		p.Column++
+		return p
+	}
 	if !ok || !s.block {
 		return d.valuePos(path)
 	}

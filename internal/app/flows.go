@@ -12,6 +12,7 @@ import (
 	"orderhub/internal/connector"
 	"orderhub/internal/flow"
 	"orderhub/internal/mapping"
+	"orderhub/internal/notify"
 	"orderhub/internal/order"
 )
 
@@ -87,7 +88,7 @@ func FlowMapping(cfg *config.Config, name string) (*mapping.Mapping, error) {
 // (clients are made; nothing is called). Start-up and a reload fail on the
 // same problems, so a configuration that passes check starts.
 func Check(cfg *config.Config, log *slog.Logger) []error {
-	out := CheckFlows(cfg)
+	out := append(CheckFlows(cfg), CheckRules(cfg)...)
 	if len(out) > 0 {
 		return out
 	}
@@ -117,6 +118,14 @@ func CheckFlows(cfg *config.Config) []error {
 		}
 	}
 	return out
+}
+
+// CheckRules compiles every notification rule's condition and every
+// template, shipped or configured, and returns each problem at its
+// file:line:col, for orderhub check, start-up and a reload.
+func CheckRules(cfg *config.Config) []error {
+	_, errs := notify.Compile(cfg)
+	return errs
 }
 
 // flowProblem places a mapping problem: a problem with the flow's own vars,

@@ -292,6 +292,8 @@ func TestReloadRefusesBadConfig(t *testing.T) {
 		{"YAML syntax", "store: %s\nsystems: {shop: {kind: mall, app_sign: ${X}}}\n", []string{"orderhub.yaml:2"}},
 		{"unknown key", strings.Replace(twoSources, "log:", "logs:", 1), []string{`logs`}},
 		{"nothing configured", "store: %s\n", []string{"configures no systems and no sources"}},
+		{"rule that does not compile", strings.Replace(twoSources, "sources:", "  ding: {kind: dingtalk_robot, webhook: \"https://oapi.dingtalk.com/robot/send?access_token=t\"}\nrules:\n  r: {on: [paid], when: \"order.totl > 1\", channels: [ding], template: new_order}\nsources:", 1),
+			[]string{`rules.r.when: order has no field \"totl\" (did you mean \"total\"?`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -56,6 +57,11 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	flows, err := Flows(cfg, a.log)
 	if err != nil {
 		return nil, err
+	}
+	// Rules are not run here yet, but a file whose rules do not compile is
+	// refused at start-up and on reload as check refuses it.
+	if errs := CheckRules(cfg); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	rt := &Runtime{Config: cfg, Sources: sources, Pulls: pulls, Flows: flows}
 	mux := http.NewServeMux()

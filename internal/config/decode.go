@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // The decoder below walks goccy's AST itself instead of calling yaml.Unmarshal:
@@ -212,6 +213,10 @@ func (d *decoder) decodeMap(rn ast.Node, v reflect.Value, path string, pos Posit
 			x.Name, x.Pos = e.key, e.keyPos
 		case *Flow:
 			x.Name, x.Pos = e.key, e.keyPos
+		case *Rule:
+			x.Name, x.Pos = e.key, e.keyPos
+		case *Template:
+			x.Name, x.Pos = e.key, e.keyPos
 		}
 		v.SetMapIndex(reflect.ValueOf(e.key).Convert(t.Key()), ev)
 	}
@@ -401,7 +406,20 @@ func (d *decoder) keyText(k ast.Node, path string) (string, bool) {
 
 // record remembers where a key and its value were written.
 func (d *decoder) record(path string, e entry) {
-	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(d.target(e.value))}
+	t := d.target(e.value)
+	_, block := t.(*ast.LiteralNode)
+	quoted := false
+	if tk := tokenOf(t); tk != nil {
+		quoted = tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType
+	}
+	d.seen[path] = seenKey{key: e.keyPos, value: d.pos(e.value), null: isNull(t), block: block, quoted: quoted}
+}
+
+func tokenOf(n ast.Node) *token.Token {
+	if n == nil {
+		return nil
+	}
+	return n.GetToken()
 }
 
 // valuePos is where the value at path was written; for a default, nothing was

@@ -101,6 +101,9 @@ func Parse(data []byte, file string, env func(string) (string, bool)) (*Config, 
 type seenKey struct {
 	key, value Position
 	null       bool // written with no value ("key:" or "key: ~")
+	// block marks a | or > scalar, whose text starts on the line after
+	// value; quoted one written in quotes, whose text starts one column on.
+	block, quoted bool
 }
 
 // decoder walks the YAML AST into the Go types, collecting every problem.

@@ -76,3 +76,26 @@ func Kinds() []KindSpec {
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
 }
+
+var (
+	templatesMu sync.RWMutex
+	shipped     = map[string]bool{}
+)
+
+// RegisterTemplates makes the names of shipped message templates known, so
+// that a rule naming one passes the check. The notification engine, which
+// embeds them, registers them in an init function.
+func RegisterTemplates(names ...string) {
+	templatesMu.Lock()
+	defer templatesMu.Unlock()
+	for _, n := range names {
+		shipped[n] = true
+	}
+}
+
+// ShippedTemplates returns the names of the shipped templates, sorted.
+func ShippedTemplates() []string {
+	templatesMu.RLock()
+	defer templatesMu.RUnlock()
+	return keys(shipped)
+}

@@ -28,6 +28,13 @@ type Config struct {
 	Sources map[string]*Source `yaml:"sources" doc:"how orders arrive, by name; push sources are served at POST /v1/push/{name}"`
 	// Flows write the documents of a source into a target system, by name.
 	Flows map[string]*Flow `yaml:"flows" doc:"integrations by name: a source's documents mapped and written into a target system (集成方案)"`
+	// Rules say which order events are told to whom, by name (通知规则).
+	Rules map[string]*Rule `yaml:"rules" doc:"notification rules by name: order events and a condition select a template, channels and @mentions"`
+	// Templates are message templates by name, beside the shipped ones; a
+	// configured template replaces a shipped one of the same name.
+	Templates map[string]*Template `yaml:"templates" doc:"message templates by name, per language (zh-CN, en); Go text/template over .Order, .Event, .Link, .Brand"`
+	// Branding is the tenant's name, signature line and colour in messages.
+	Branding Branding `yaml:"branding" doc:"the name, signature line and colour messages carry"`
 
 	// Location is Timezone resolved; set by Load.
 	Location *time.Location `yaml:"-"`
@@ -130,6 +137,58 @@ type Flow struct {
 
 	Name string   `yaml:"-"`
 	Pos  Position `yaml:"-"`
+}
+
+// Rule is one notification rule: events and a condition select a template,
+// the channels it is sent to and who is @mentioned.
+type Rule struct {
+	On       []string `yaml:"on" doc:"order events that trigger the rule: created, paid, shipped, completed, cancelled, refunded, changed" required:"true"`
+	When     string   `yaml:"when" doc:"expression over order (the read API's fields; amounts as numbers), event (type, from, to) and source; without it every event matches"`
+	Channels []string `yaml:"channels" doc:"systems that send the message, e.g. a dingtalk_robot" required:"true"`
+	Template string   `yaml:"template" doc:"a shipped template (new_order, paid, shipped, big_order, refund, cancelled) or one under templates:" required:"true"`
+	At       At       `yaml:"at" doc:"who is @mentioned where the channel can"`
+	Priority string   `yaml:"priority" doc:"low, normal (default), high or critical" enum:"low,normal,high,critical"`
+	// Language picks the template's language; a template without it is
+	// rendered in the language it has.
+	Language string `yaml:"language" doc:"the template language: zh-CN (default) or en" enum:"zh-CN,en"`
+
+	Name string   `yaml:"-"`
+	Pos  Position `yaml:"-"`
+	// WhenPos is where the when: text starts, so a problem in the
+	// expression is reported at its own line and column; set by Load.
+	WhenPos Position `yaml:"-"`
+}
+
+// At is a rule's @mentions.
+type At struct {
+	Mobiles []string `yaml:"mobiles" doc:"mobile numbers to @mention, e.g. \"13800001234\""`
+	All     bool     `yaml:"all" doc:"@mention everyone in the group"`
+}
+
+// Template is a message template in each language it is written in.
+type Template struct {
+	ZhCN *TemplateText `yaml:"zh-CN" doc:"the Chinese text (the default language)"`
+	En   *TemplateText `yaml:"en" doc:"the English text"`
+
+	Name string   `yaml:"-"`
+	Pos  Position `yaml:"-"`
+}
+
+// TemplateText is one language of a template: Go text/template sources.
+type TemplateText struct {
+	Title    string `yaml:"title" doc:"headline, e.g. \"新订单 {{.Order.No}}\"" required:"true"`
+	Markdown string `yaml:"markdown" doc:"body in Markdown, e.g. \"**{{.Order.Total}}**\"" required:"true"`
+
+	// TitlePos and MarkdownPos are where the texts were written; set by Load.
+	TitlePos    Position `yaml:"-"`
+	MarkdownPos Position `yaml:"-"`
+}
+
+// Branding is what messages say about the tenant sending them.
+type Branding struct {
+	Name      string `yaml:"name" doc:"the tenant's name, e.g. the shop's brand"`
+	Signature string `yaml:"signature" doc:"a line closing each message, e.g. \"— 订单中心\""`
+	Color     string `yaml:"color" doc:"#RRGGBB, where the channel shows a colour (card headers)"`
 }
 
 // Retry is a backoff: from Initial doubling to Max, for at most Attempts

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"orderhub/internal/order"
 )
 
 // checkFields applies the struct tags of v once its entries are decoded:
@@ -199,6 +201,142 @@ func (d *decoder) validate(cfg *Config) {
 			d.checkFlow(cfg, fl, p)
 		}
 	}
+	for name, t := range cfg.Templates {
+		p := join("templates", name)
+		d.checkName("template", name, p)
+		if t != nil {
+			d.checkTemplate(t, p)
+		}
+	}
+	for name, r := range cfg.Rules {
+		p := join("rules", name)
+		d.checkName("rule", name, p)
+		if r != nil {
+			d.checkRule(cfg, r, p)
+		}
+	}
+	d.checkBranding(cfg.Branding)
+}
+
+// checkTemplate records where each text was written, so that a template
+// that does not compile is reported at its line, and asks for one language.
+func (d *decoder) checkTemplate(t *Template, path string) {
+	if t.ZhCN == nil && t.En == nil && !d.badBelow(path) {
+		d.add(t.Pos, path, "a template needs at least one language", "add zh-CN: {title: …, markdown: …} (the default language) or en:")
+	}
+	for lang, tt := range map[string]*TemplateText{"zh-CN": t.ZhCN, "en": t.En} {
+		if tt == nil {
+			continue
+		}
+		lp := join(path, lang)
+		tt.TitlePos = d.textPos(join(lp, "title"))
+		tt.MarkdownPos = d.textPos(join(lp, "markdown"))
+	}
+}
+
+// checkRule checks a rule's references: known event types, channels that
+// name systems able to send, and a template that is shipped or configured.
+func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
+	r.WhenPos = d.textPos(join(path, "when"))
+	events := make([]string, len(order.EventTypes))
+	for i, e := range order.EventTypes {
+		events[i] = string(e)
+	}
+	for i, ev := range r.On {
+		p := fmt.Sprintf("%s.on[%d]", path, i)
+		if !slices.Contains(events, ev) {
+			d.add(d.elemPos(join(path, "on"), i), p, fmt.Sprintf("unknown event type %q", ev),
+				didYouMean(ev, events, "order events"))
+		}
+	}
+	for i, ch := range r.Channels {
+		p := fmt.Sprintf("%s.channels[%d]", path, i)
+		at := d.elemPos(join(path, "channels"), i)
+		sys, ok := cfg.Systems[ch]
+		if !ok || sys == nil {
+			d.add(at, p, fmt.Sprintf("unknown system %q", ch), didYouMean(ch, keys(cfg.Systems), "configured systems"))
+			continue
+		}
+		spec, ok := LookupKind(sys.Kind)
+		if !ok {
+			continue // reported at the system
+		}
+		if !spec.Send {
+			var kinds []string
+			for _, k := range Kinds() {
+				if k.Send {
+					kinds = append(kinds, k.Kind)
+				}
+			}
+			d.add(at, p, fmt.Sprintf("system %q is of kind %q, which cannot send messages", ch, sys.Kind),
+				"use a system whose kind sends: "+strings.Join(kinds, ", "))
+		}
+	}
+	if r.Template != "" && !d.bad[join(path, "template")] {
+		_, configured := cfg.Templates[r.Template]
+		known := ShippedTemplates()
+		if !configured && !slices.Contains(known, r.Template) {
+			d.add(d.valuePos(join(path, "template")), join(path, "template"), fmt.Sprintf("unknown template %q", r.Template),
+				didYouMean(r.Template, append(known, keys(cfg.Templates)...), "shipped and configured templates"))
+		}
+	}
+	for i, m := range r.At.Mobiles {
+		if !mobilePattern.MatchString(m) {
+			d.add(d.elemPos(join(path, "at.mobiles"), i), fmt.Sprintf("%s.at.mobiles[%d]", path, i),
+				fmt.Sprintf("%q is not a mobile number", m), "write the 11 digits the member registered with, e.g. \"13800001234\"")
+		}
+	}
+}
+
+// mobilePattern is a mainland mobile number, which is what the robots
+// @mention by.
+var mobilePattern = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+var colorPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+
+func (d *decoder) checkBranding(b Branding) {
+	if b.Color != "" && !colorPattern.MatchString(b.Color) {
+		d.add(d.valuePos("branding.color"), "branding.color", fmt.Sprintf("colour %q is not #RRGGBB", b.Color), "write it like #1677FF")
+	}
+}
+
+// textPos is where the text of the string at path starts: the value's
+// position, one column on for a quoted one, or for a | or > block the start
+// of the line after it (column 0: the block's indentation is not kept).
+func (d *decoder) textPos(path string) Position {
+	s, ok := d.seen[path]
+	if ok && s.quoted {
+		p := s.value
+		p.Column++
+		return p
+	}
+	if !ok || !s.block {
+		return d.valuePos(path)
+	}
+	p := s.value
+	p.Line++
+	p.Column = 0
+	return p
+}
+
+// badBelow reports whether a key below path already has a problem (an
+// unknown language), which says more than a second message would.
+func (d *decoder) badBelow(path string) bool {
+	for p := range d.bad {
+		if strings.HasPrefix(p, path+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// elemPos is where the i-th element of the list at path was written, or the
+// list itself when the element's place is not known.
+func (d *decoder) elemPos(path string, i int) Position {
+	if s, ok := d.seen[fmt.Sprintf("%s[%d]", path, i)]; ok {
+		return s.value
+	}
+	return d.valuePos(path)
 }
 
 // checkPull checks what a pull source needs besides its system: an API the

@@ -19,6 +19,10 @@ const (
 	EventChanged   EventType = "changed"
 )
 
+// EventTypes lists every event type, in the order of the normal path, for
+// checks of configured names.
+var EventTypes = []EventType{EventCreated, EventPaid, EventShipped, EventCompleted, EventCancelled, EventRefunded, EventChanged}
+
 // progress is the normal path of a sale; an order first seen, or seen again,
 // further along it has passed every step in between, and each step is an event
 // a rule may wait for ("tell me when it is paid").

@@ -259,8 +259,13 @@ func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time
 // fails ends the run, and River retries the run from the sync time.
 const pageTries = 6
 
+// maxPageWait is the longest throttle a run waits out itself; a longer one
+// ends the run, which River snoozes for as long as the provider asked, so
+// no run outlives River's job timeout waiting.
+const maxPageWait = 5 * time.Second
+
 // page reads one page, trying again after a transport failure or a
-// throttle (as long as the provider asked, when that is under a minute),
+// throttle (as long as the provider asked, up to maxPageWait),
 // so that one failed call among a window's pages does not throw the pages
 // already read away.
 func (p *Pulling) page(ctx context.Context, src *PullSource, req connector.PullRequest) (*connector.PullPage, error) {
@@ -277,13 +282,13 @@ func (p *Pulling) page(ctx context.Context, src *PullSource, req connector.PullR
 		switch {
 		case ce == nil || ce.Class == connector.Permanent:
 			return nil, backoff.Permanent(err)
-		case ce.Class == connector.SlowDown && ce.RetryAfter > time.Minute:
+		case ce.Class == connector.SlowDown && ce.RetryAfter > maxPageWait:
 			return nil, backoff.Permanent(err) // the run snoozes instead
 		case ce.Class == connector.SlowDown && ce.RetryAfter > 0:
 			return nil, &backoff.RetryAfterError{Duration: ce.RetryAfter}
 		}
 		return nil, err
-	}, backoff.WithBackOff(eb), backoff.WithMaxTries(pageTries), backoff.WithMaxElapsedTime(2*time.Minute),
+	}, backoff.WithBackOff(eb), backoff.WithMaxTries(pageTries), backoff.WithMaxElapsedTime(15*time.Second),
 		backoff.WithNotify(func(err error, wait time.Duration) {
 			p.metrics.pageRetries.WithLabelValues(src.Name, string(connector.ClassOf(last))).Inc()
 			p.log.Debug("page failed; trying again", "source", src.Name, "page", req.PageNo, "wait", wait, "err", last)

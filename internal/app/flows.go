@@ -52,7 +52,7 @@ func FlowMapping(cfg *config.Config, name string) (*mapping.Mapping, error) {
 	if !ok {
 		return nil, fmt.Errorf("flow %q: unknown source %q", name, fl.Source)
 	}
-	opts := mapping.Options{Location: cfg.Location, When: fl.When, WhenPos: mapping.Position{File: fl.Pos.File, Line: fl.Pos.Line, Column: fl.Pos.Column}}
+	opts := mapping.Options{Location: cfg.Location, When: fl.When, WhenPos: fl.Pos}
 	if len(fl.Vars) > 0 {
 		opts.Vars = map[string]any{}
 		for k, v := range fl.Vars {

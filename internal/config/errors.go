@@ -58,6 +58,13 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error, e.g. the *fs.PathError of a missing file.
 func (e *Error) Unwrap() error { return e.cause }
 
+// NewError is an Error with the underlying error it came from, for other
+// file readers (mapping files, lookup tables) that report problems the same
+// way.
+func NewError(pos Position, path, msg, hint string, cause error) *Error {
+	return &Error{Pos: pos, Path: path, Msg: msg, Hint: hint, cause: cause}
+}
+
 // Errors is every problem found in a config file, sorted by position. Load and
 // Parse report all problems at once, so a user fixes a file in one round.
 type Errors []*Error
@@ -80,9 +87,9 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// sorted orders the problems by line and column and drops exact duplicates
-// (an anchor used twice can produce the same problem twice).
-func (es Errors) sorted() Errors {
+// Sorted orders the problems by file, line and column and drops exact
+// duplicates (an anchor used twice can produce the same problem twice).
+func (es Errors) Sorted() Errors {
 	slices.SortStableFunc(es, func(a, b *Error) int {
 		return cmp.Or(
 			cmp.Compare(a.Pos.File, b.Pos.File),

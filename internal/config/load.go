@@ -68,7 +68,7 @@ func Parse(data []byte, file string, env func(string) (string, bool)) (*Config, 
 		}
 		if f, err = parser.ParseBytes(quoted, 0); err != nil {
 			d.errs = append(d.errs, d.syntaxError(err, quoted))
-			return nil, d.errs.sorted()
+			return nil, d.errs.Sorted()
 		}
 	}
 	var body ast.Node
@@ -91,7 +91,7 @@ func Parse(data []byte, file string, env func(string) (string, bool)) (*Config, 
 	if len(d.errs) > 0 {
 		d.unshift()
 		d.scrubSecrets()
-		return nil, d.errs.sorted()
+		return nil, d.errs.Sorted()
 	}
 	return cfg, nil
 }

@@ -201,7 +201,7 @@ type Retry struct {
 
 // Position is where something was written in the config file.
 type Position struct {
-	File   string
-	Line   int
-	Column int
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }

@@ -1,107 +1,26 @@
 package mapping
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
+
+	"orderhub/internal/config"
 )
 
-// Position is a place in a mapping file or a lookup CSV file. Line and
-// Column count from 1; 0 means unknown.
-type Position struct {
-	File   string `json:"file,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Column int    `json:"column,omitempty"`
-}
-
-// String formats the position as "file:line:col", leaving out what is
-// unknown.
-func (p Position) String() string {
-	var parts []string
-	if p.File != "" {
-		parts = append(parts, p.File)
-	}
-	if p.Line > 0 {
-		parts = append(parts, strconv.Itoa(p.Line))
-		if p.Column > 0 {
-			parts = append(parts, strconv.Itoa(p.Column))
-		}
-	}
-	return strings.Join(parts, ":")
-}
+// Position is a place in a mapping file or a lookup CSV file, written
+// "file:line:col" as in the config file's problems. Line and Column count
+// from 1; 0 means unknown.
+type Position = config.Position
 
 // Problem is one thing wrong with a mapping found while loading it: where,
 // which part of the mapping (Path, e.g. "body.material_entity.qty"), what is
-// wrong and how to fix it.
-type Problem struct {
-	Pos  Position
-	Path string
-	Msg  string
-	Hint string
-
-	cause error
-}
-
-// Error formats the problem as "file:line:col: path: msg (hint)".
-func (p *Problem) Error() string {
-	var b strings.Builder
-	if s := p.Pos.String(); s != "" {
-		b.WriteString(s)
-		b.WriteString(": ")
-	}
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Msg)
-	if p.Hint != "" {
-		b.WriteString(" (")
-		b.WriteString(p.Hint)
-		b.WriteString(")")
-	}
-	return b.String()
-}
-
-// Unwrap returns the underlying error, e.g. a file system error.
-func (p *Problem) Unwrap() error { return p.cause }
+// wrong and how to fix it. It is the config file's problem type, so both
+// read and print alike.
+type Problem = config.Error
 
 // Problems is every problem found in a mapping, sorted by position, so a
 // user fixes a file in one round. Load and Parse return it as their error.
-type Problems []*Problem
-
-// Error lists the problems one per line.
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap lets errors.As and errors.Is look at each problem.
-func (ps Problems) Unwrap() []error {
-	out := make([]error, len(ps))
-	for i, p := range ps {
-		out[i] = p
-	}
-	return out
-}
-
-func (ps Problems) sorted() Problems {
-	slices.SortStableFunc(ps, func(a, b *Problem) int {
-		return cmp.Or(
-			cmp.Compare(a.Pos.File, b.Pos.File),
-			cmp.Compare(a.Pos.Line, b.Pos.Line),
-			cmp.Compare(a.Pos.Column, b.Pos.Column),
-		)
-	})
-	// The cause is left out of the comparison: it may be of a type == panics on.
-	return slices.CompactFunc(ps, func(a, b *Problem) bool {
-		return a.Pos == b.Pos && a.Path == b.Path && a.Msg == b.Msg && a.Hint == b.Hint
-	})
-}
+type Problems = config.Errors
 
 // FieldError is one target field that could not be produced from a
 // document: the target path (material_entity[2].qty), the expression and

@@ -11,6 +11,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"orderhub/internal/config"
 )
 
 // The mapping file as read from YAML, before any expression is compiled;
@@ -99,7 +101,7 @@ func readFile(name string, data []byte) (*fileSpec, Problems) {
 	r := &reader{file: name, anchors: map[string]ast.Node{}}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		p := &Problem{Pos: Position{File: name}, Msg: err.Error(), Hint: "fix the YAML syntax", cause: err}
+		p := config.NewError(Position{File: name}, "", err.Error(), "fix the YAML syntax", err)
 		var ye yaml.Error
 		if errors.As(err, &ye) {
 			p.Msg = ye.GetMessage()

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"orderhub/internal/config"
 )
 
 // Table is a lookup table: a source code (a shop, warehouse or SKU number)
@@ -27,7 +29,7 @@ func LoadTable(path string) (Table, error) {
 		if errors.As(err, &pe) {
 			msg = "cannot read the lookup file: " + pe.Err.Error()
 		}
-		return nil, Problems{{Pos: Position{File: path}, Msg: msg, Hint: "check the path; it is relative to the mapping file", cause: err}}
+		return nil, Problems{config.NewError(Position{File: path}, "", msg, "check the path; it is relative to the mapping file", err)}
 	}
 	return ParseTable(path, data)
 }
@@ -49,7 +51,7 @@ func ParseTable(name string, data []byte) (Table, error) {
 			break
 		}
 		if err != nil {
-			p := &Problem{Pos: Position{File: name}, Msg: err.Error(), Hint: "fix the CSV syntax", cause: err}
+			p := config.NewError(Position{File: name}, "", err.Error(), "fix the CSV syntax", err)
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				p.Pos.Line, p.Pos.Column = pe.Line, pe.Column

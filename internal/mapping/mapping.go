@@ -15,6 +15,8 @@ import (
 	// A zone name such as Asia/Shanghai must load on machines without
 	// /usr/share/zoneinfo.
 	_ "time/tzdata"
+
+	"orderhub/internal/config"
 )
 
 // Options are the per-flow settings a mapping is compiled with.
@@ -75,7 +77,7 @@ func Load(path string, opts Options) (*Mapping, error) {
 		if errors.As(err, &pe) {
 			msg = "cannot read the mapping file: " + pe.Err.Error()
 		}
-		return nil, Problems{{Pos: Position{File: path}, Msg: msg, Hint: "check the path and its permissions", cause: err}}
+		return nil, Problems{config.NewError(Position{File: path}, "", msg, "check the path and its permissions", err)}
 	}
 	return Parse(path, data, opts)
 }
@@ -85,7 +87,7 @@ func Load(path string, opts Options) (*Mapping, error) {
 func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 	spec, probs := readFile(name, data)
 	if spec == nil {
-		return nil, probs.sorted()
+		return nil, probs.Sorted()
 	}
 	m := &Mapping{
 		name:   name,
@@ -188,7 +190,7 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 	}
 	probs = append(probs, c.probs...)
 	if len(probs) > 0 {
-		return nil, probs.sorted()
+		return nil, probs.Sorted()
 	}
 	m.need.finish()
 	m.states.New = func() any { return m.newState() }

@@ -23,6 +23,7 @@ import (
 	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
 	"orderhub/internal/jobs"
+	"orderhub/internal/notify"
 	"orderhub/internal/store"
 	"orderhub/internal/version"
 
@@ -42,6 +43,7 @@ type App struct {
 	pulling   *ingest.Pulling
 	pulls     *ingest.PullStage
 	flows     *flow.Stage
+	notify    *notify.Stage
 	metrics   *ingest.Metrics
 	registry  *prometheus.Registry
 	server    *http.Server
@@ -102,14 +104,16 @@ func (a *App) build(ctx context.Context) error {
 	}, a.log.With("component", "pull"), a.registry)
 	a.pulls = ingest.NewPullStage(a.pulling, a.log.With("component", "pull"), nil)
 	a.flows = flow.NewStage(a.store, a.log.With("component", "flow"), a.registry, nil)
-	dispatcher := jobs.NewDispatcher(a.store, a.registry, jobs.EventLog{Log: a.log.With("component", "events")}, a.flows)
-	runner, err := jobs.New(a.store, dispatcher, jobs.Options{Log: a.log, Stages: []jobs.Stage{a.pulls, a.flows}})
+	a.notify = notify.NewStage(a.store, a.log.With("component", "notify"), a.registry)
+	dispatcher := jobs.NewDispatcher(a.store, a.registry, jobs.EventLog{Log: a.log.With("component", "events")}, a.flows, a.notify)
+	runner, err := jobs.New(a.store, dispatcher, jobs.Options{Log: a.log, Stages: []jobs.Stage{a.pulls, a.flows, a.notify}})
 	if err != nil {
 		return err
 	}
 	a.jobs = runner
 	a.pulls.SetJobs(runner)
 	a.flows.SetJobs(runner)
+	a.notify.SetJobs(runner)
 
 	a.metrics = ingest.NewMetrics(a.registry)
 	workers := 1 // SQLite: one writer

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"orderhub/internal/console"
 	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
+	"orderhub/internal/notify"
 )
 
 // Runtime is what one configuration makes of the request path: the push
@@ -38,6 +38,8 @@ type Runtime struct {
 	// stages swap to them when the runtime is applied.
 	Pulls []*ingest.PullSource
 	Flows []*flow.Flow
+	// Notify are the compiled rules and the endpoints they send to.
+	Notify *notify.Setup
 
 	handler http.Handler
 }
@@ -58,12 +60,13 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Rules are not run here yet, but a file whose rules do not compile is
-	// refused at start-up and on reload as check refuses it.
-	if errs := CheckRules(cfg); len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	// A file whose rules do not compile is refused at start-up and on
+	// reload as check refuses it.
+	su, err := Notifications(cfg, a.log)
+	if err != nil {
+		return nil, err
 	}
-	rt := &Runtime{Config: cfg, Sources: sources, Pulls: pulls, Flows: flows}
+	rt := &Runtime{Config: cfg, Sources: sources, Pulls: pulls, Flows: flows, Notify: su}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/push/{source}", ingest.NewPushHandler(sources, a.committer, a.log, a.metrics))
 	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
@@ -81,6 +84,7 @@ func (a *App) apply(rt *Runtime) {
 	a.rt.Store(rt)
 	a.pulls.SetSources(rt.Pulls)
 	a.flows.SetFlows(rt.Flows)
+	a.notify.SetSetup(rt.Notify)
 }
 
 // flowsView is what the flows API shows of a runtime.

@@ -241,7 +241,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key in a system", "systems:\n  shop:\n    kind: testshop\n    app_sign: \"12345678\"\n    app_sing: x\n",
 			nil, []want{{"t.yaml:5:5", `systems.shop.app_sing: unknown key "app_sing" (did you mean "app_sign"?)`}}},
 		{"unknown key in a system, no guess", "systems:\n  shop: {kind: testshop, app_sign: \"12345678\", colour: red}\n",
-			nil, []want{{"t.yaml:2:48", `(valid keys: app_key, app_sign, base_url, env, kind, request_timeout, retries, timeout)`}}},
+			nil, []want{{"t.yaml:2:48", `(valid keys: app_key, app_sign, base_url, env, kind, rate, request_timeout, retries, timeout)`}}},
 		{"unknown key in a source", "systems:\n" + shopOK + "sources:\n  o: {system: shop, mode: push, max: 1}\n",
 			nil, []want{{"t.yaml:4:33", `unknown key "max" (did you mean "max_body"?)`}}},
 		{"unknown kind", "systems:\n  shop: {kind: testshp, app_sign: \"12345678\"}\n",

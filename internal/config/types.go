@@ -86,10 +86,20 @@ type System struct {
 	BaseURL string `yaml:"base_url" doc:"the system's API root; point it at a simulator for tests"`
 	// Timeout bounds one HTTP call to the system.
 	Timeout Duration `yaml:"timeout" doc:"longest one HTTP call to this system may take; default 30s"`
+	// Rate overrides the provider's message rate a sending system is kept
+	// under (its kind's default otherwise).
+	Rate Rate `yaml:"rate" doc:"systems that send: the most messages orderhub sends it, overriding the provider's limit (钉钉 robot 20/min, 企业微信 20/min, 飞书 100/min and 5/s)"`
 
 	Name     string   `yaml:"-"`
 	Settings any      `yaml:"-"`
 	Pos      Position `yaml:"-"`
+}
+
+// Rate is the most messages one endpoint is sent. Zero keeps the kind's
+// default for that span.
+type Rate struct {
+	PerMinute int `yaml:"per_minute" doc:"most messages in any 60 s; default the provider's limit" min:"1"`
+	PerSecond int `yaml:"per_second" doc:"most messages in any second; default the provider's limit (none for most)" min:"1"`
 }
 
 // Source says how orders arrive from a system.
@@ -151,12 +161,23 @@ type Rule struct {
 	// Language picks the template's language; a template without it is
 	// rendered in the language it has.
 	Language string `yaml:"language" doc:"the template language: zh-CN (default) or en" enum:"zh-CN,en"`
+	// Digest collects the rule's messages and sends them merged at clock
+	// times instead of one by one.
+	Digest *Digest `yaml:"digest" doc:"collect the rule's messages into one digest sent at clock times: every: 1h (on the hour) or at: [\"09:00\", \"18:00\"]"`
 
 	Name string   `yaml:"-"`
 	Pos  Position `yaml:"-"`
 	// WhenPos is where the when: text starts, so a problem in the
 	// expression is reported at its own line and column; set by Load.
 	WhenPos Position `yaml:"-"`
+}
+
+// Digest says when a digest rule sends what it collected: every so often,
+// on the clock (every: 1h sends at each full hour, 30m at :00 and :30,
+// counted from midnight in the configured timezone), or at listed times.
+type Digest struct {
+	Every Duration `yaml:"every" doc:"send every so often on the clock, counted from midnight: 1h on the hour, 30m at :00 and :30; must divide 24h"`
+	At    []string `yaml:"at" doc:"send at these local times, HH:MM, e.g. [\"09:00\", \"18:00\"]"`
 }
 
 // At is a rule's @mentions.

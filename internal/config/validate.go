@@ -186,6 +186,12 @@ func (d *decoder) validate(cfg *Config) {
 		if sys != nil && sys.BaseURL != "" && !d.bad[p+".base_url"] {
 			d.checkBaseURL(sys.BaseURL, p+".base_url")
 		}
+		if sys != nil && sys.Rate != (Rate{}) {
+			if spec, ok := LookupKind(sys.Kind); ok && !spec.Send {
+				d.add(d.valuePos(join(p, "rate")), join(p, "rate"), fmt.Sprintf("rate: only applies to systems that send messages, and kind %q does not", sys.Kind),
+					"remove rate: from this system")
+			}
+		}
 	}
 	for name, src := range cfg.Sources {
 		p := join("sources", name)
@@ -280,12 +286,48 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 				didYouMean(r.Template, append(known, keys(cfg.Templates)...), "shipped and configured templates"))
 		}
 	}
+	if r.Digest != nil && !d.bad[join(path, "digest")] && !d.badBelow(join(path, "digest")) {
+		d.checkDigest(r.Digest, join(path, "digest"))
+	}
 	for i, m := range r.At.Mobiles {
 		if !mobilePattern.MatchString(m) {
 			d.add(d.elemPos(join(path, "at.mobiles"), i), fmt.Sprintf("%s.at.mobiles[%d]", path, i),
 				fmt.Sprintf("%q is not a mobile number", m), "write the 11 digits the member registered with, e.g. \"13800001234\"")
 		}
 	}
+}
+
+// checkDigest asks for exactly one of every: and at:, an every: that
+// divides the day (so the clock times are the same each day), and at:
+// times written HH:MM.
+func (d *decoder) checkDigest(g *Digest, path string) {
+	switch {
+	case g.Every == 0 && len(g.At) == 0:
+		d.add(d.valuePos(path), path, "a digest needs every: or at:", `write every: 1h (on the hour) or at: ["09:00", "18:00"]`)
+	case g.Every != 0 && len(g.At) > 0:
+		d.add(d.valuePos(path), path, "a digest takes every: or at:, not both", "keep the one that says when to send")
+	case g.Every != 0:
+		e := g.Every.Std()
+		if e < time.Minute || e > 24*time.Hour || (24*time.Hour)%e != 0 || e%time.Minute != 0 {
+			d.add(d.valuePos(join(path, "every")), join(path, "every"), fmt.Sprintf("every: %s does not divide the day into whole minutes", e),
+				"use a span from 1m to 24h that divides 24h, e.g. 15m, 30m, 1h, 2h, 6h, 24h")
+		}
+	}
+	for i, at := range g.At {
+		if _, err := ParseClock(at); err != nil {
+			d.add(d.elemPos(join(path, "at"), i), fmt.Sprintf("%s.at[%d]", path, i), fmt.Sprintf("%q is not a time of day", at),
+				`write it HH:MM on a 24-hour clock, e.g. "09:00" or "18:30"`)
+		}
+	}
+}
+
+// ParseClock reads a time of day written HH:MM as the span since midnight.
+func ParseClock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // mobilePattern is a mainland mobile number, which is what the robots

@@ -12,23 +12,23 @@ import (
 // the link: a message is never refused for its size.
 type Message struct {
 	// Title is the headline: a Markdown message's title, a card's header.
-	Title string
+	Title string `json:"title,omitempty"`
 	// Markdown is the body, in the common Markdown subset (headings,
 	// bold, lists, links, tables where the channel has them); the
 	// connector converts it to its provider's dialect.
-	Markdown string
+	Markdown string `json:"markdown,omitempty"`
 	// Text is the body as plain text, for text-only message types.
-	Text string
+	Text string `json:"text,omitempty"`
 	// Link points at the order (or the digest) in the console.
-	Link string
+	Link string `json:"link,omitempty"`
 	// Color is the brand colour (#RRGGBB), where the channel has one.
-	Color string
+	Color string `json:"color,omitempty"`
 	// AtMobiles, AtUserIDs and AtAll are the @mentions.
-	AtMobiles []string
-	AtUserIDs []string
-	AtAll     bool
+	AtMobiles []string `json:"at_mobiles,omitempty"`
+	AtUserIDs []string `json:"at_user_ids,omitempty"`
+	AtAll     bool     `json:"at_all,omitempty"`
 	// Key identifies the message across retries (rule, order, event).
-	Key string
+	Key string `json:"key,omitempty"`
 }
 
 // SendResult is the provider's answer to a sent message.
@@ -63,6 +63,9 @@ type Sender interface {
 // SendCapability is what a kind registers to send messages.
 type SendCapability struct {
 	Limits SendLimits
+	// Provider names the provider as people know it (钉钉), and CodeName
+	// its answer's code (errcode), for the delivery log: "钉钉 errcode 0".
+	Provider, CodeName string
 	// Pace is the spacing the hub keeps between two messages to one
 	// endpoint when the provider gives a rate but no burst (0: derived
 	// from Limits).

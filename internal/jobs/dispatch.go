@@ -24,6 +24,27 @@ type Consumer interface {
 	Consume(ctx context.Context, tx *sql.Tx, events []store.Event) error
 }
 
+// FromNow is a Consumer that, the first time it runs on a store, starts
+// after the events already there rather than at the first: rules tell of
+// what happens from now on, not of every order a store already holds.
+type FromNow interface {
+	Consumer
+	StartsFromNow() bool
+}
+
+// startCursors places the cursor of each new FromNow consumer after the
+// events already stored.
+func (d *Dispatcher) startCursors(ctx context.Context) error {
+	for _, c := range d.consumers {
+		if fn, ok := c.(FromNow); ok && fn.StartsFromNow() {
+			if _, err := d.store.StartCursorAtEnd(ctx, c.Name()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Dispatcher hands order_events to every consumer.
 type Dispatcher struct {
 	store     *store.Store

@@ -81,8 +81,9 @@ type Starter interface {
 
 // Runner owns the River client.
 type Runner struct {
-	client *river.Client[*sql.Tx]
-	log    *slog.Logger
+	client     *river.Client[*sql.Tx]
+	dispatcher *Dispatcher
+	log        *slog.Logger
 	// queuedAt is when this node last queued dispatch jobs that have not
 	// started here since (Unix nanoseconds; 0 for none).
 	queuedAt *atomic.Int64
@@ -195,7 +196,7 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs(), start: start}, nil
+	return &Runner{client: client, dispatcher: d, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs(), start: start}, nil
 }
 
 // InsertTx queues a job inside tx, the transaction whose work causes it.
@@ -216,6 +217,9 @@ func (r *Runner) Insert(ctx context.Context, args river.JobArgs, opts *river.Ins
 
 // Start begins working jobs.
 func (r *Runner) Start(ctx context.Context) error {
+	if err := r.dispatcher.startCursors(ctx); err != nil {
+		return err
+	}
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: starting River: %w", err)
 	}

@@ -24,6 +24,8 @@ type Event struct {
 	Type order.EventType `json:"type"`
 	From order.Status    `json:"from,omitempty"`
 	To   order.Status    `json:"to,omitempty"`
+	// Version is the order version the event came with.
+	Version int64 `json:"version,omitempty"`
 }
 
 // moneyKeys are the amounts of the canonical order. The read API writes them

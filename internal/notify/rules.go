@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,8 +43,9 @@ type Rule struct {
 	AtMobiles []string
 	AtAll     bool
 
-	when *condition
-	text *text
+	when   *condition
+	text   *text
+	digest *config.Digest
 }
 
 // ChannelMessage is the message a rule sends to one channel.
@@ -80,7 +82,7 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 	for _, name := range names {
 		cr := cfg.Rules[name]
 		r := &Rule{Name: name, Channels: cr.Channels, Template: cr.Template, Language: cr.Language,
-			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All}
+			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, digest: cr.Digest}
 		if r.Language == "" {
 			r.Language = Languages[0]
 		}
@@ -289,7 +291,7 @@ func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, err
 		Color:     rs.brand.Color,
 		AtMobiles: slices.Clone(r.AtMobiles),
 		AtAll:     r.AtAll,
-		Key:       Key(r.Name, o.Source, o.OrderNo, ev.Type),
+		Key:       Key(r.Name, o.Source, o.OrderNo, ev),
 	}
 	out := make([]ChannelMessage, len(r.Channels))
 	for i, ch := range r.Channels {
@@ -299,9 +301,15 @@ func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, err
 }
 
 // Key is a message's dedupe key: one event gives one message per rule (and
-// channel endpoint, which the delivery keys beside it).
-func Key(rule, source, orderNo string, ev order.EventType) string {
-	return rule + "/" + source + "/" + orderNo + "/" + string(ev)
+// channel endpoint, which the delivery keys beside it). An order is created,
+// paid or shipped once, but it can change many times: a change is told once
+// per version.
+func Key(rule, source, orderNo string, ev Event) string {
+	k := rule + "/" + source + "/" + orderNo + "/" + string(ev.Type)
+	if ev.Type == order.EventChanged && ev.Version > 0 {
+		k += "@" + strconv.FormatInt(ev.Version, 10)
+	}
+	return k
 }
 
 // plain is the Markdown body as plain text, for text-only message types:

@@ -367,6 +367,25 @@ func (s *Store) Cursor(ctx context.Context, q Querier, consumer string) (EventPo
 	return p, nil
 }
 
+// StartCursorAtEnd gives a consumer that has no position yet one after
+// the last final event, and reports whether it did.
+func (s *Store) StartCursorAtEnd(ctx context.Context, consumer string) (bool, error) {
+	q := `INSERT INTO event_cursors (consumer, last_xid, last_id)
+		SELECT ?, 0, COALESCE(MAX(id), 0) FROM order_events WHERE true ON CONFLICT (consumer) DO NOTHING`
+	if s.dialect == Postgres {
+		q = `INSERT INTO event_cursors (consumer, last_xid, last_id)
+			SELECT $1, COALESCE(MAX(xid), 0), COALESCE(MAX(id), 0) FROM (SELECT xid, id FROM order_events
+				WHERE xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY xid DESC, id DESC LIMIT 1) e
+			ON CONFLICT (consumer) DO NOTHING`
+	}
+	res, err := s.write.ExecContext(ctx, q, consumer)
+	if err != nil {
+		return false, fmt.Errorf("store: starting the cursor of %s: %w", consumer, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // SetCursor puts a consumer's position inside tx, wherever it was.
 func (s *Store) SetCursor(ctx context.Context, tx *sql.Tx, consumer string, p EventPosition) error {
 	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO event_cursors (consumer, last_xid, last_id) VALUES (?, ?, ?)

@@ -118,8 +118,10 @@ func init() {
 			NewSettings: func() any { return new(Settings) },
 		},
 		Send: &connector.SendCapability{
-			Limits: Limits,
-			New:    func(env connector.Env) (connector.Sender, error) { return NewFromEnv(env) },
+			Limits:   Limits,
+			Provider: "钉钉",
+			CodeName: "errcode",
+			New:      func(env connector.Env) (connector.Sender, error) { return NewFromEnv(env) },
 		},
 	})
 }

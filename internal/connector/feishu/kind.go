@@ -76,7 +76,7 @@ func init() {
 			Summary:     "飞书 custom group bot (webhook token, optional 签名校验 and keyword): card, post or text, @ by user id or all",
 			NewSettings: func() any { return new(Settings) },
 		},
-		Send: &connector.SendCapability{Limits: Limits, New: newSender},
+		Send: &connector.SendCapability{Limits: Limits, Provider: "飞书", CodeName: "code", New: newSender},
 	})
 }
 

@@ -70,7 +70,7 @@ func init() {
 			Summary:     "企业微信 group robot (webhook key): markdown, markdown_v2, text or news, @ by mobile or user id",
 			NewSettings: func() any { return new(Settings) },
 		},
-		Send: &connector.SendCapability{Limits: Limits, New: newSender},
+		Send: &connector.SendCapability{Limits: Limits, Provider: "企业微信", CodeName: "errcode", New: newSender},
 	})
 }
 

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"orderhub/internal/config"
+	"orderhub/internal/connector"
+	"orderhub/internal/notify"
+)
+
+// Notifications compiles cfg's rules and builds a sender for every system
+// that can send, with its provider's limits and the system's rate: over
+// them.
+func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) {
+	rules, errs := notify.Compile(cfg)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	su := &notify.Setup{Rules: rules, Endpoints: map[string]*notify.Endpoint{}}
+	for name, sys := range cfg.Systems {
+		kind, ok := connector.Lookup(sys.Kind)
+		if !ok || kind.Send == nil {
+			continue
+		}
+		sender, err := connector.NewSender(ConnectorEnv(cfg, sys, log))
+		if err != nil {
+			return nil, err
+		}
+		limits := kind.Send.Limits
+		if sys.Rate.PerMinute > 0 {
+			limits.PerMinute = sys.Rate.PerMinute
+		}
+		if sys.Rate.PerSecond > 0 {
+			limits.PerSecond = sys.Rate.PerSecond
+		}
+		su.Endpoints[name] = &notify.Endpoint{System: name, Kind: sys.Kind, Sender: sender, Limits: limits,
+			Provider: kind.Send.Provider, CodeName: kind.Send.CodeName}
+	}
+	for _, name := range rules.Names() {
+		r, _ := rules.Rule(name)
+		for _, ch := range r.Channels {
+			if _, ok := su.Endpoints[ch]; !ok {
+				return nil, fmt.Errorf("rule %q: system %q cannot send messages", name, ch)
+			}
+		}
+	}
+	return su, nil
+}

@@ -97,6 +97,12 @@ flows:
   # orders, refund stock-ins into 金蝶云星空 sales returns.
   trades_to_xingchen:  {source: wdt_trades,  target: xingchen, api: sal_order_save, retry: {initial: 1s, max: 1m}}
   refunds_to_xingkong: {source: wdt_refunds, target: xingkong, api: SAL_RETURNSTOCK, retry: {initial: 1s, max: 1m}}
+rules:
+  # 钉钉 markdown to the built-in group robot (加签, keyword 订单): every new
+  # mall order, and paid ones of ¥5,000 or more again with an @. The robot
+  # takes 20 a minute; what goes over waits and is merged into digests.
+  new_order: {on: [created], when: "source == 'shop_orders'", channels: [ops_ding], template: new_order}
+  big_order: {on: [paid], when: "source == 'shop_orders' && order.total >= 5000", channels: [ops_ding], template: big_order, priority: high, at: {mobiles: ["13800001234"]}}
 `
 
 const demoAppSign = "baaeda3f7f1c3529010816ddb50778f6"
@@ -135,7 +141,7 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 			}
 			loc, _ := time.LoadLocation("Asia/Shanghai")
 			start := time.Now().Add(-3 * time.Hour).In(loc).Format(config.TimeLayout)
-			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign, "  # Built-in simulators of 旺店通 (both routes), 金蝶云星辰 and 金蝶云星空.\n"+lab.SystemsYAML(10*time.Second), start)
+			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign, "  # Built-in simulators of 旺店通 (both routes), 金蝶云星辰, 金蝶云星空 and a 钉钉 robot.\n"+lab.SystemsYAML(10*time.Second), start)
 			cfgPath := filepath.Join(abs, "orderhub.yaml")
 			if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 				return fmt.Errorf("writing the demo config: %w", err)
@@ -169,9 +175,12 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 				fmt.Fprintf(out, "  旺店通 → 金蝶 flows:  curl -sS %s/v1/flows\n", base)
 				fmt.Fprintf(out, "  a written trade:     curl -sS %s/v1/orders/wdt_trades/%s\n", base, demoData.written)
 				fmt.Fprintf(out, "  exceptions (异常):   curl -sS %s/v1/exceptions   (trade %s sells SKU %s, which 金蝶云星辰 does not know)\n\n", base, demoData.refused, demoRefusedSKU)
+				fmt.Fprintf(out, "  钉钉 notifications: curl -sS '%s/v1/deliveries?system=ops_ding'\n", base)
+				fmt.Fprintf(out, "  what the robot got: curl -sS %s\n\n", lab.DingInspect())
 				fmt.Fprintf(out, "The built-in mall simulator pushes a signed order every %s; the 旺店通 simulator\n", every)
 				fmt.Fprintf(out, "holds %d trades and %d refund stock-ins of the last two hours and adds new ones as\n", demoData.trades, demoData.stockins)
-				fmt.Fprintf(out, "time goes by; orderhub pulls them every 5s and writes them into the 金蝶 simulators. Ctrl-C stops.\n")
+				fmt.Fprintf(out, "time goes by; orderhub pulls them every 5s and writes them into the 金蝶 simulators.\n")
+				fmt.Fprintf(out, "New mall orders and big paid ones are told to a built-in 钉钉 group robot. Ctrl-C stops.\n")
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan struct{})
 				go func() {

@@ -194,6 +194,43 @@ func TestDemoReadme(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
+	// Notifications: new mall orders reach the built-in 钉钉 robot as
+	// signed markdown carrying its keyword, and the printed robot line lists
+	// them.
+	var robotLine string
+	for _, l := range readLines(out) {
+		if strings.HasPrefix(l, "what the robot got:") {
+			robotLine = strings.TrimSpace(strings.TrimPrefix(l, "what the robot got:"))
+		}
+	}
+	if robotLine == "" {
+		t.Fatalf("demo output lacks the robot line:\n%s", out)
+	}
+	for {
+		status, body := runCurl(t, cwd, robotLine)
+		var got struct {
+			Received []struct{ MsgType, Text string } `json:"received"`
+			Rejected []struct{ ErrCode int }          `json:"rejected"`
+		}
+		_ = json.Unmarshal(body, &got)
+		if len(got.Rejected) > 0 {
+			t.Fatalf("the robot refused calls: %s", body)
+		}
+		told := false
+		for _, m := range got.Received {
+			if m.MsgType == "markdown" && strings.Contains(m.Text, "订单") && strings.Contains(m.Text, "/v1/orders/shop_orders/") {
+				told = true
+			}
+		}
+		if status == http.StatusOK && told {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the robot holds no markdown message of a mall order: %d %s", status, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	if code := p.stop(os.Interrupt, 10*time.Second); code != 0 {
 		t.Fatalf("demo exited with %d after SIGINT, want 0", code)
 	}

@@ -80,7 +80,7 @@ func TestRulesTest(t *testing.T) {
 	}{
 		{"matches, with each channel's body", []string{"--rule", "big_order", "--sample", bigFile, "--event", "paid"}, 0, []string{
 			"rule big_order matches shop_orders/M20260308001 on paid (order.total = 5999); template big_order (zh-CN), priority normal; nothing is sent",
-			"channel ops_ding (dingtalk_robot):", `"Title": "大额订单 ¥5,999.00 M20260308001"`, `"Key": "big_order/shop_orders/M20260308001/paid"`,
+			"channel ops_ding (dingtalk_robot):", `"msgtype": "markdown"`, `"title": "大额订单 ¥5,999.00 M20260308001"`, `"atMobiles": [`, "@13800001234",
 			"channel ops_wecom (wecom_robot):", `"msgtype": "text"`, `"mentioned_mobile_list": [`,
 			"channel ops_feishu (feishu_bot):", `"sign": "`, `"msg_type": "interactive"`, "138****1234",
 		}, []string{`"content": "13800001234`, "买家：13800001234"}},

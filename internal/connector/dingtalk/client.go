@@ -174,3 +174,13 @@ func signedQuery(base url.Values, secret string, tsMS int64) string {
 func snippet(b []byte) string {
 	return imtext.CutRunes(string(bytes.TrimSpace(b)), 200)
 }
+
+// Render returns the body Send would post for m, and whether it was cut,
+// without sending it: what `orderhub rules test` shows per channel.
+func (c *Client) Render(m connector.Message) (body []byte, cut bool, err error) {
+	b, err := c.build(m, c.maxBytes)
+	if err != nil {
+		return nil, false, fmt.Errorf("dingtalk: system %q: %w", c.system, err)
+	}
+	return b.body, b.cut, nil
+}

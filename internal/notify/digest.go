@@ -142,6 +142,9 @@ func (rs *Rules) RenderDigest(spec DigestSpec) (connector.Message, int) {
 	heading := func(n int) string {
 		if spec.Clock {
 			from, to := rs.clockText(spec.From), rs.clockText(spec.To)
+			if from[:5] == to[:5] {
+				to = to[6:] // the same day: its date once
+			}
 			return tx.clock(spec.Rule, n, from, to)
 		}
 		return tx.more(n, rs.digestWhat(tx, spec.Rows[:n]))

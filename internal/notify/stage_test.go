@@ -19,6 +19,7 @@ import (
 	"orderhub/internal/order"
 	"orderhub/internal/store"
 	"orderhub/internal/testutil/fakeclock"
+	"orderhub/internal/testutil/pgtest"
 )
 
 const (
@@ -43,16 +44,22 @@ type stageEnv struct {
 
 func newStageEnv(t *testing.T, rulesYAML string, sim dingtalk.SimConfig) *stageEnv {
 	t.Helper()
-	return newStageEnvAt(t, filepath.Join(t.TempDir(), "notify.db"), rulesYAML, sim)
+	return newStageEnvAt(t, "sqlite://"+filepath.Join(t.TempDir(), "notify.db"), rulesYAML, sim)
 }
 
-func newStageEnvAt(t *testing.T, path, rulesYAML string, simCfg dingtalk.SimConfig) *stageEnv {
+func openStore(t *testing.T, url string) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite://"+path, store.Options{Synchronous: "NORMAL"})
+	st, err := store.Open(context.Background(), url, store.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newStageEnvAt(t *testing.T, url, rulesYAML string, simCfg dingtalk.SimConfig) *stageEnv {
+	t.Helper()
+	st := openStore(t, url)
 	e := &stageEnv{t: t, store: st, clock: fakeclock.New(time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC))}
 	simCfg.Now = e.clock.Now
 	e.sim = dingtalk.NewSim(simCfg)
@@ -364,5 +371,60 @@ func TestDigestOnTheClock(t *testing.T) {
 	}
 	if !strings.Contains(got[0].Text, "共 30 笔") {
 		t.Errorf("the digest does not count 30:\n%s", got[0].Text)
+	}
+}
+
+// Two nodes on one PostgreSQL store send to one robot at once: the pace is
+// the endpoint's, not a node's, so the robot still never sees more than 20
+// calls in a minute, and every order reaches it.
+func TestPaceHoldsAcrossNodesOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	e := newStageEnvAt(t, url, newOrderRule, dingtalk.SimConfig{})
+	other := notify.NewStage(openStore(t, url), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	other.SetClock(e.clock.Now, func(_ context.Context, d time.Duration) error { e.clock.Add(d); return nil })
+	ep2 := *e.ep
+	other.SetSetup(&notify.Setup{Rules: e.rules, Endpoints: map[string]*notify.Endpoint{"ops_ding": &ep2}})
+	nos := e.push(300, 100)
+
+	errs := make(chan error, 2)
+	for _, st := range []*notify.Stage{e.stage, other} {
+		go func() {
+			_, err := st.Drain(context.Background(), e.ep)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if most := e.sim.MaxCallsIn(robotToken, time.Minute); most > dingtalk.PerMinute {
+		t.Errorf("the robot saw %d calls in one minute from two nodes, more than its %d", most, dingtalk.PerMinute)
+	}
+	if rej := e.sim.Rejected(); len(rej) > 0 {
+		t.Errorf("the robot refused %d calls, the first: %d %s", len(rej), rej[0].ErrCode, rej[0].ErrMsg)
+	}
+	shown := e.shown()
+	for _, no := range nos {
+		if !strings.Contains(shown, no) {
+			t.Fatalf("order %s reached no message", no)
+		}
+	}
+	// Nothing went twice: each call the robot took is one sent delivery,
+	// and each order's message was sent or merged once.
+	calls, told := 0, 0
+	for _, d := range e.deliveries(store.DeliveryFilter{}) {
+		switch {
+		case d.State == store.DeliverySent:
+			calls++
+			if d.Kind == store.KindMessage {
+				told++
+			}
+		case d.State == store.DeliveryMerged:
+			told++
+		}
+	}
+	if got := len(e.sim.ReceivedBy(robotToken)); got != calls || told != len(nos) {
+		t.Errorf("the robot took %d messages for %d sent deliveries; %d of %d orders told", got, calls, told, len(nos))
 	}
 }

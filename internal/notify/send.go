@@ -133,6 +133,9 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 		return nil, 0, err
 	}
 	if e.PausedUntil.After(now) {
+		if err := st.store.MarkWaiting(ctx, tx, ep.System, "paused"); err != nil {
+			return nil, 0, err
+		}
 		return nil, e.PausedUntil.Sub(now), tx.Commit()
 	}
 	free, next, err := st.freeSlots(ctx, tx, ep, now)
@@ -140,6 +143,9 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 		return nil, 0, err
 	}
 	if free == 0 {
+		if err := st.store.MarkWaiting(ctx, tx, ep.System, "paced"); err != nil {
+			return nil, 0, err
+		}
 		return nil, next.Sub(now), tx.Commit()
 	}
 	su := st.setup.Load()

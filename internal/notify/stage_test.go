@@ -192,6 +192,44 @@ func TestBurstIsPacedAndNothingIsDropped(t *testing.T) {
 	t.Logf("%d calls: %d alone, %d digests carrying %d; %s of the clock", calls, sent, digests, merged, e.clock.Now().Sub(began))
 }
 
+// A burst that arrives over a minute and a half, as pushes do, while the
+// sender runs: the pace still holds, what waited says it was paced, and
+// every order is told.
+func TestBurstArrivingInWavesIsPaced(t *testing.T) {
+	e := newStageEnv(t, newOrderRule, dingtalk.SimConfig{})
+	var nos []string
+	for range 90 {
+		nos = append(nos, e.push(11, 18900)...)
+		if _, err := e.stage.SendFor(context.Background(), e.ep, 0); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Second)
+	}
+	e.drain()
+	if most := e.sim.MaxCallsIn(robotToken, time.Minute); most > dingtalk.PerMinute {
+		t.Errorf("the robot saw %d calls in one minute, more than its %d", most, dingtalk.PerMinute)
+	}
+	if rej := e.sim.Rejected(); len(rej) > 0 {
+		t.Errorf("the robot refused %d calls", len(rej))
+	}
+	shown := e.shown()
+	for _, no := range nos {
+		if !strings.Contains(shown, no) {
+			t.Fatalf("order %s reached no message", no)
+		}
+	}
+	paced := 0
+	for _, d := range e.deliveries(store.DeliveryFilter{}) {
+		if d.Wait == "paced" {
+			paced++
+		}
+	}
+	if paced == 0 {
+		t.Error("no delivery says it waited for the pace")
+	}
+	t.Logf("%d orders in %d calls over %s of the clock", len(nos), len(e.sim.ReceivedBy(robotToken)), 90*time.Second)
+}
+
 // A few orders, under the limit, go one message each, in order, with the
 // order's timeline saying "notified ops_ding, 钉钉 errcode 0".
 func TestUnderTheLimitEachOrderIsItsOwnMessage(t *testing.T) {

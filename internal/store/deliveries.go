@@ -307,6 +307,15 @@ func idList(ids []int64) string {
 	return b.String()
 }
 
+// MarkWaiting records inside tx why system's queued messages that have no
+// reason yet are waiting (paced: the provider's rate is spent for now).
+func (s *Store) MarkWaiting(ctx context.Context, tx *sql.Tx, system, why string) error {
+	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET wait = ? WHERE system = ? AND state = 'queued' AND wait = ''`), why, system); err != nil {
+		return fmt.Errorf("store: marking the queue of %s %s: %w", system, why, err)
+	}
+	return nil
+}
+
 // QueuedCount is how many messages wait in system's queue.
 func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string) (int, error) {
 	var n int

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -29,6 +30,57 @@ type Message struct {
 	AtAll     bool     `json:"at_all,omitempty"`
 	// Key identifies the message across retries (rule, order, event).
 	Key string `json:"key,omitempty"`
+
+	// To are the addressees of a channel that sends to people (a 钉钉 work
+	// notification, email, SMS, the inbox); robots post to their group and
+	// ignore it.
+	To []Recipient `json:"to,omitempty"`
+	// Template is the rule's template name, and Vars its standard values
+	// as text (order_no, source, shop, total as ¥5,999.00, status, event,
+	// company, tracking, buyer masked, link): what a channel with
+	// provider-approved templates (SMS) fills its parameters from.
+	Template string            `json:"template,omitempty"`
+	Vars     map[string]string `json:"vars,omitempty"`
+	// Payload is the event and the order as JSON, for a channel that
+	// carries data rather than text (an outgoing webhook).
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// Priority is the rule's: low, normal, high or critical.
+	Priority string `json:"priority,omitempty"`
+}
+
+// Recipient is one addressee of a channel that sends to people: a
+// configured person, a 钉钉 department, everyone, or the order's buyer.
+// A channel uses the address it sends by and refuses (Permanent, with a
+// hint) a message none of whose recipients it can reach.
+type Recipient struct {
+	// Person is the configured person's key, or "buyer" for the order's
+	// buyer; for the delivery log.
+	Person string `json:"person,omitempty"`
+	Name   string `json:"name,omitempty"`
+	// DingUserID is the person's 钉钉 userid; DingDept a 钉钉 department.
+	DingUserID string `json:"dingtalk_userid,omitempty"`
+	DingDept   string `json:"dingtalk_dept,omitempty"`
+	// All addresses everyone the channel reaches (a 钉钉 app: the company).
+	All    bool   `json:"all,omitempty"`
+	Mobile string `json:"mobile,omitempty"`
+	Email  string `json:"email,omitempty"`
+}
+
+// ReadTracker is a Sender whose provider says, after a message was sent,
+// which of its recipients have read it (钉钉 work notifications).
+type ReadTracker interface {
+	// ReadStatus asks about the message Send answered with messageID.
+	ReadStatus(ctx context.Context, messageID string) (ReadStatus, error)
+}
+
+// ReadStatus is who has and has not read a message, by the channel's own
+// address (钉钉 userid).
+type ReadStatus struct {
+	Read   []string `json:"read,omitempty"`
+	Unread []string `json:"unread,omitempty"`
+	// Final reports that the provider will tell no more (all read, or the
+	// message is past the provider's tracking period).
+	Final bool `json:"final,omitempty"`
 }
 
 // SendResult is the provider's answer to a sent message.
@@ -63,6 +115,9 @@ type Sender interface {
 // SendCapability is what a kind registers to send messages.
 type SendCapability struct {
 	Limits SendLimits
+	// Addressed reports that the kind sends to people (Message.To), not to
+	// a group: a rule using it needs to:.
+	Addressed bool
 	// Provider names the provider as people know it (钉钉), and CodeName
 	// its answer's code (errcode), for the delivery log: "钉钉 errcode 0".
 	Provider, CodeName string

@@ -70,6 +70,9 @@ type Env struct {
 	Log  *slog.Logger
 	// Now is the clock (for signatures and token expiry); time.Now when nil.
 	Now func() time.Time
+	// Tokens caches access tokens across the nodes sharing a store; a
+	// connector uses a MemoryTokens of its own when it is nil.
+	Tokens TokenCache
 }
 
 // Clock returns env.Now or time.Now.

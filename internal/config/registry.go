@@ -25,6 +25,9 @@ type KindSpec struct {
 	WriteAPIs []string
 	// Send reports that rules may name systems of this kind as channels.
 	Send bool
+	// Addressed reports that the kind sends to people, so a rule using it
+	// needs to:.
+	Addressed bool
 }
 
 // SettingsValidator is implemented by settings structs that need checks beyond

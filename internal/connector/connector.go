@@ -88,6 +88,7 @@ func Register(k Kind) {
 	spec := k.KindSpec
 	spec.Push = k.Push != nil
 	spec.Send = k.Send != nil
+	spec.Addressed = k.Send != nil && k.Send.Addressed
 	spec.PullAPIs, spec.WriteAPIs = nil, nil
 	if k.Pull != nil {
 		for _, a := range k.Pull.APIs {

@@ -215,6 +215,7 @@ type QuietHours struct {
 	From     string `yaml:"from" doc:"start, HH:MM, e.g. \"22:00\""`
 	To       string `yaml:"to" doc:"end, HH:MM, e.g. \"08:00\" (the next morning when earlier than from)"`
 	Holidays string `yaml:"holidays" doc:"cn: also all day on China's statutory holidays and weekends that are not make-up workdays (调休)" enum:"cn"`
+	Calendar string `yaml:"calendar" doc:"with holidays: cn, a file of holidays and make-up workdays (the shipped file's form) to use instead of the shipped one; relative to this file"`
 	Off      bool   `yaml:"off" doc:"no quiet hours (a rule that must send at any hour)"`
 }
 

@@ -118,6 +118,9 @@ type SendCapability struct {
 	// Addressed reports that the kind sends to people (Message.To), not to
 	// a group: a rule using it needs to:.
 	Addressed bool
+	// Payload reports that the kind sends Message.Payload (the event and
+	// the order as data), which is then filled in for it.
+	Payload bool
 	// Provider names the provider as people know it (钉钉), and CodeName
 	// its answer's code (errcode), for the delivery log: "钉钉 errcode 0".
 	Provider, CodeName string

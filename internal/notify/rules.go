@@ -30,6 +30,9 @@ type Rules struct {
 	brand  config.Branding
 	shops  map[string]string // source → its system's name
 	base   string            // the read API's root, for links
+	people map[string]*config.Person
+	// payload are the channels that carry the event and order as data.
+	payload map[string]bool
 }
 
 // Rule is one compiled rule.
@@ -43,9 +46,30 @@ type Rule struct {
 	AtMobiles []string
 	AtAll     bool
 
-	when   *condition
-	text   *text
-	digest *config.Digest
+	when     *condition
+	text     *text
+	digest   *config.Digest
+	to       []string
+	escalate time.Duration
+	quiet    *quiet
+}
+
+// Chain reports that the rule's channels are a fallback chain (a rule
+// with to:): the message goes to the first, and to the next when one
+// fails for good or, with escalate:, is not read in time.
+func (r *Rule) Chain() bool { return len(r.to) > 0 }
+
+// EscalateAfter is how long a message may stay unread before the next
+// channel of the chain is tried (0: not escalated).
+func (r *Rule) EscalateAfter() time.Duration { return r.escalate }
+
+// QuietUntil reports whether at falls in the rule's quiet hours and when
+// they end. A critical rule is never held.
+func (r *Rule) QuietUntil(at time.Time) (time.Time, bool) {
+	if r.Priority == "critical" {
+		return time.Time{}, false
+	}
+	return r.quiet.until(at)
 }
 
 // ChannelMessage is the message a rule sends to one channel.
@@ -66,7 +90,12 @@ type Match struct {
 // and no Rules when there is any.
 func Compile(cfg *config.Config) (*Rules, []error) {
 	rs := &Rules{byName: map[string]*Rule{}, loc: cfg.Location, brand: cfg.Branding,
-		shops: map[string]string{}, base: apiBase(cfg.Listen)}
+		shops: map[string]string{}, base: apiBase(cfg.Listen), people: cfg.People, payload: map[string]bool{}}
+	for name, sys := range cfg.Systems {
+		if k, ok := connector.Lookup(sys.Kind); ok && k.Send != nil && k.Send.Payload {
+			rs.payload[name] = true
+		}
+	}
 	for name, src := range cfg.Sources {
 		if src != nil {
 			rs.shops[name] = src.System
@@ -95,6 +124,19 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 		cond, cerrs := compileCondition(cr)
 		errs = append(errs, cerrs...)
 		r.when = cond
+		r.to = cr.To
+		if cr.Escalate != nil {
+			r.escalate = cr.Escalate.UnreadAfter.Std()
+		}
+		q, qpath := cfg.QuietHours, "quiet_hours"
+		if cr.QuietHours != nil {
+			q, qpath = cr.QuietHours, "rules."+name+".quiet_hours"
+		}
+		quiet, err := compileQuiet(q, cfg, qpath)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		r.quiet = quiet
 
 		tpl, ok := findTemplate(cfg, cr.Template)
 		if !ok {
@@ -292,10 +334,31 @@ func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, err
 		AtMobiles: slices.Clone(r.AtMobiles),
 		AtAll:     r.AtAll,
 		Key:       Key(r.Name, o.Source, o.OrderNo, ev),
+		Template:  r.Template,
+		Vars:      vars(d),
+		Priority:  r.Priority,
+	}
+	if len(r.to) > 0 {
+		msg.To = rs.recipients(r.to, o)
+		for _, rc := range msg.To {
+			// Configured people are @mentioned in group robots; the buyer
+			// never is: a staff group is no place for a customer's number.
+			if rc.Mobile != "" && rc.Person != "buyer" && !slices.Contains(msg.AtMobiles, rc.Mobile) {
+				msg.AtMobiles = append(msg.AtMobiles, rc.Mobile)
+			}
+		}
 	}
 	out := make([]ChannelMessage, len(r.Channels))
 	for i, ch := range r.Channels {
-		out[i] = ChannelMessage{Channel: ch, Message: msg}
+		m := msg
+		if rs.payload[ch] {
+			p, err := payload(r.Name, o, ev)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+			m.Payload = p
+		}
+		out[i] = ChannelMessage{Channel: ch, Message: m}
 	}
 	return out, nil
 }

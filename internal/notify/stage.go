@@ -186,7 +186,13 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			continue
 		}
 		for _, m := range matches {
-			for _, cm := range m.Messages {
+			msgs, fallback := m.Messages, []string(nil)
+			if m.Rule.Chain() {
+				// A chain starts at its first channel; the others wait
+				// for it to fail or go unread.
+				msgs, fallback = msgs[:1], m.Rule.Channels[1:]
+			}
+			for _, cm := range msgs {
 				body, err := json.Marshal(cm.Message)
 				if err != nil {
 					return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)
@@ -194,9 +200,16 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 				d := store.NewDelivery{System: cm.Channel, Rule: m.Rule.Name, Key: cm.Message.Key, Kind: store.KindMessage,
 					OrderID: e.OrderID, Source: o.Source, OrderNo: o.OrderNo, Event: string(e.Type), Total: o.Total.String(),
 					Status: string(o.Status), Lang: m.Rule.Language, Priority: priorities[m.Rule.Priority],
-					State: store.DeliveryQueued, Message: body, DueAt: now}
+					State: store.DeliveryQueued, Message: body, DueAt: now, Fallback: fallback, EscalateAfter: m.Rule.escalate}
 				if g := m.Rule.digest; g != nil {
 					d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "digest", NextClock(g, now, su.Rules.loc)
+					if until, quiet := m.Rule.QuietUntil(d.DueAt); quiet {
+						d.DueAt = until
+					}
+				} else if until, quiet := m.Rule.QuietUntil(now); quiet {
+					// Held until the quiet hours end, then sent with the
+					// others held as one digest.
+					d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "quiet", until
 				}
 				queue = append(queue, d)
 			}
@@ -263,6 +276,9 @@ func (w *clockWorker) Work(ctx context.Context, _ *river.Job[clockArgs]) error {
 	r := w.st.jobs.Load()
 	if r == nil {
 		return nil
+	}
+	if err := w.st.CheckReads(ctx); err != nil {
+		return err
 	}
 	due, err := w.st.DueEndpoints(ctx)
 	if err != nil {

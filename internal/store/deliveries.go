@@ -74,6 +74,13 @@ type Delivery struct {
 	Code      string        `json:"code,omitempty"`
 	Cut       bool          `json:"cut,omitempty"`
 	Error     DeliveryError `json:"error,omitzero"`
+	// Fallback are the channels left in the rule's chain, in order.
+	Fallback []string `json:"fallback,omitempty"`
+	// EscalateAfter is how long it may stay unread; CheckAt when its read
+	// status is asked; ReadState read, unread, partial or escalated.
+	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	CheckAt       time.Time     `json:"check_at,omitzero"`
+	ReadState     string        `json:"read_state,omitempty"`
 }
 
 // DeliveryError is the last failure of a delivery.
@@ -97,17 +104,22 @@ type Attempt struct {
 
 const deliveryCols = `id, system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang, priority, state,
 	message, digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
-	error_class, error_code, error_message, error_hint`
+	error_class, error_code, error_message, error_hint, fallback, escalate_after, check_at, read_state`
 
 func scanDelivery(scan func(...any) error) (Delivery, error) {
 	var d Delivery
 	var msg string
-	var due, created, updated, sent int64
+	var due, created, updated, sent, escalate, check int64
 	var cut int
+	var fallback string
 	err := scan(&d.ID, &d.System, &d.Rule, &d.Key, &d.Kind, &d.OrderID, &d.Source, &d.OrderNo, &d.Event, &d.Total, &d.Status, &d.Lang,
 		&d.Priority, &d.State, &msg, &d.DigestID, &d.Merged, &d.Wait, &d.Attempts, &due, &created, &updated, &sent, &d.MessageID,
-		&d.Code, &cut, &d.Error.Class, &d.Error.Code, &d.Error.Message, &d.Error.Hint)
+		&d.Code, &cut, &d.Error.Class, &d.Error.Code, &d.Error.Message, &d.Error.Hint, &fallback, &escalate, &check, &d.ReadState)
 	d.Message = json.RawMessage(msg)
+	if fallback != "" {
+		d.Fallback = strings.Split(fallback, ",")
+	}
+	d.EscalateAfter, d.CheckAt = time.Duration(escalate)*time.Microsecond, microsOrZero(check)
 	d.DueAt, d.CreatedAt, d.UpdatedAt, d.SentAt = micros(due), micros(created), micros(updated), microsOrZero(sent)
 	d.Cut = cut != 0
 	return d, err
@@ -145,6 +157,9 @@ type NewDelivery struct {
 	Message []byte
 	Wait    string
 	DueAt   time.Time
+	// Fallback are the channels left in the rule's chain.
+	Fallback      []string
+	EscalateAfter time.Duration
 }
 
 // queueChunk is the most rows one QueueDeliveries statement carries.
@@ -156,25 +171,25 @@ const queueChunk = 100
 func (s *Store) QueueDeliveries(ctx context.Context, tx *sql.Tx, ds []NewDelivery, now time.Time) (int, error) {
 	n := now.UnixMicro()
 	var added int64
-	args := make([]any, 0, min(len(ds), queueChunk)*19)
+	args := make([]any, 0, min(len(ds), queueChunk)*20)
 	var q strings.Builder
 	for start := 0; start < len(ds); start += queueChunk {
 		chunk := ds[start:min(start+queueChunk, len(ds))]
 		q.Reset()
 		args = args[:0]
 		q.WriteString(`INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
-			priority, state, message, wait, due_at, created_at, updated_at) VALUES `)
+			priority, state, message, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `)
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			due := d.DueAt.UnixMicro()
 			if d.DueAt.IsZero() {
 				due = n
 			}
 			args = append(args, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
-				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n)
+				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
 		}
 		q.WriteString(` ON CONFLICT (dedupe_key, system) DO NOTHING`)
 		res, err := tx.ExecContext(ctx, s.rebind(q.String()), args...)
@@ -441,7 +456,7 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 	n := now.UnixMicro()
 	upd, err := tx.PrepareContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
 		cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-		attempts = attempts - ?,
+		attempts = attempts - ?, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
 		error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id = ?`))
 	if err != nil {
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
@@ -463,12 +478,29 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 			giveBack = 1
 		}
 		if _, err := upd.ExecContext(ctx, string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
-			giveBack, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
+			giveBack, string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
 			return fmt.Errorf("store: recording the answer for delivery %d: %w", o.DeliveryID, err)
 		}
 		if _, err := att.ExecContext(ctx, n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.DeliveryID, o.Attempt); err != nil {
 			return fmt.Errorf("store: recording attempt %d of delivery %d: %w", o.Attempt, o.DeliveryID, err)
 		}
+	}
+	return nil
+}
+
+// DueReadChecks reads up to limit sent deliveries whose read status is
+// due to be asked, oldest first.
+func (s *Store) DueReadChecks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM deliveries
+		WHERE check_at > 0 AND check_at <= ? ORDER BY check_at, id LIMIT ?`, now.UnixMicro(), limit)
+}
+
+// SetReadState records inside tx what a read check found; next is when to
+// ask again (zero: not again).
+func (s *Store) SetReadState(ctx context.Context, tx *sql.Tx, id int64, state string, next, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET read_state = ?, check_at = ?, updated_at = ? WHERE id = ?`),
+		state, unmicros(next), now.UnixMicro(), id); err != nil {
+		return fmt.Errorf("store: recording the read state of delivery %d: %w", id, err)
 	}
 	return nil
 }

@@ -1,0 +1,332 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"orderhub/internal/config"
+	"orderhub/internal/connector"
+	"orderhub/internal/connector/dingtalk"
+	"orderhub/internal/notify"
+	"orderhub/internal/order"
+)
+
+// testApp is a channel to people that reports reads, standing in for a
+// 钉钉 app in the engine's tests (the connector has its own).
+const testApp = "test_people_app"
+
+func init() {
+	connector.Register(connector.Kind{
+		KindSpec: config.KindSpec{Kind: testApp, Summary: "a test channel to people"},
+		Send: &connector.SendCapability{Addressed: true, Provider: "测试", New: func(connector.Env) (connector.Sender, error) {
+			return &personSender{}, nil
+		}},
+	})
+}
+
+// personSender records what it is sent; it refuses everything while
+// refuse is set, and says who read what through ReadStatus.
+type personSender struct {
+	mu     sync.Mutex
+	got    []connector.Message
+	refuse *connector.CallError
+	read   map[string]bool // userids who read every message
+}
+
+func (p *personSender) Send(_ context.Context, m connector.Message) (connector.SendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refuse != nil {
+		return connector.SendResult{}, p.refuse
+	}
+	p.got = append(p.got, m)
+	return connector.SendResult{MessageID: "task-" + m.Key, Code: "0"}, nil
+}
+
+func (p *personSender) ReadStatus(_ context.Context, id string) (connector.ReadStatus, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var st connector.ReadStatus
+	for _, m := range p.got {
+		if "task-"+m.Key != id {
+			continue
+		}
+		for _, rc := range m.To {
+			if p.read[rc.DingUserID] {
+				st.Read = append(st.Read, rc.DingUserID)
+			} else {
+				st.Unread = append(st.Unread, rc.DingUserID)
+			}
+		}
+	}
+	return st, nil
+}
+
+func (p *personSender) messages() []connector.Message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.got)
+}
+
+const peopleConfig = `systems:
+  shop: {kind: mall, app_key: mall-1, app_sign: "0123456789abcdef"}
+  ops_ding: {kind: dingtalk_robot, webhook: "https://oapi.dingtalk.com/robot/send?access_token=t0k3n", keyword: 订单}
+  app: {kind: test_people_app}
+  app2: {kind: test_people_app}
+sources:
+  shop_orders: {system: shop, mode: push}
+people:
+  zhang: {name: 张三, dingtalk_userid: manager4220, mobile: "13800001234", groups: [finance]}
+  li: {name: 李四, dingtalk_userid: li01, mobile: "13900005678", groups: [finance]}
+`
+
+// peopleEnv is a stage with the robot simulator and two channels to
+// people, app and app2.
+func peopleEnv(t *testing.T, rules string) (*stageEnv, *personSender, *personSender) {
+	t.Helper()
+	e := newStageEnv(t, newOrderRule, dingtalk.SimConfig{})
+	cfg, err := config.Parse([]byte(peopleConfig+rules), "t.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := notify.Compile(cfg)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	app, app2 := &personSender{read: map[string]bool{}}, &personSender{read: map[string]bool{}}
+	e.rules = rs
+	e.stage.SetSetup(&notify.Setup{Rules: rs, Endpoints: map[string]*notify.Endpoint{
+		"ops_ding": e.ep,
+		"app":      {System: "app", Kind: testApp, Sender: app},
+		"app2":     {System: "app2", Kind: testApp, Sender: app2},
+	}})
+	return e, app, app2
+}
+
+func (e *stageEnv) drainAll(names ...string) {
+	e.t.Helper()
+	for range 3 { // a fallback queues work for a later endpoint
+		for _, n := range names {
+			if _, err := e.stage.Drain(context.Background(), e.stage.Setup().Endpoints[n]); err != nil {
+				e.t.Fatal(err)
+			}
+		}
+	}
+}
+
+func (e *stageEnv) stages(no string) []string {
+	e.t.Helper()
+	rec, err := e.store.GetOrder(context.Background(), "shop_orders", no)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	tl, err := e.store.Timeline(context.Background(), rec.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, s := range tl {
+		out = append(out, s.Stage)
+	}
+	return out
+}
+
+// A chain: the first channel refuses for good, so the next one, a group
+// robot, tells the group and @mentions the people the rule is for.
+func TestChainFallsBackWhenAChannelFailsForGood(t *testing.T) {
+	e, app, _ := peopleEnv(t, `rules:
+  big: {on: [created], channels: [app, ops_ding], to: ["group:finance"], template: big_order}
+`)
+	app.refuse = &connector.CallError{Class: connector.Permanent, Code: "33012", Message: "无效的userid", Hint: "检查 dingtalk_userid"}
+	nos := e.push(1, 599900)
+	e.drainAll("app", "ops_ding")
+
+	got := e.sim.ReceivedBy(robotToken)
+	if len(got) != 1 {
+		t.Fatalf("the robot took %d messages, want the fallback's one", len(got))
+	}
+	if !slices.Equal(got[0].AtMobiles, []string{"13900005678", "13800001234"}) || !strings.Contains(got[0].Text, nos[0]) {
+		t.Errorf("the fallback message: @%v\n%s", got[0].AtMobiles, got[0].Text)
+	}
+	st := e.stages(nos[0])
+	if !slices.Contains(st, "notify_failed") || !slices.Contains(st, "fallback") || !slices.Contains(st, "notified") {
+		t.Errorf("timeline stages %v, want notify_failed, fallback and notified", st)
+	}
+}
+
+// A message not read within unread_after goes to the next channel, to
+// the people who have not read it.
+func TestEscalatesToThoseWhoDidNotRead(t *testing.T) {
+	e, app, app2 := peopleEnv(t, `rules:
+  big: {on: [created], channels: [app, app2], to: [zhang, li], template: big_order, priority: critical, escalate: {unread_after: 15m}}
+`)
+	app.read["li01"] = true
+	nos := e.push(1, 599900)
+	e.drainAll("app", "app2")
+	if n := len(app.messages()); n != 1 {
+		t.Fatalf("app got %d messages", n)
+	}
+	if got := app.messages()[0].To; len(got) != 2 || got[0].DingUserID != "manager4220" {
+		t.Fatalf("app addressed %+v", got)
+	}
+	e.clock.Add(14 * time.Minute)
+	if err := e.stage.CheckReads(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.drainAll("app2")
+	if n := len(app2.messages()); n != 0 {
+		t.Fatalf("escalated after 14 minutes: app2 got %d", n)
+	}
+	e.clock.Add(time.Minute)
+	if err := e.stage.CheckReads(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.drainAll("app2")
+	got := app2.messages()
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0].Person != "zhang" {
+		t.Fatalf("after 15 minutes app2 got %+v, want one message to zhang alone", got)
+	}
+	if st := e.stages(nos[0]); !slices.Contains(st, "read_status") || !slices.Contains(st, "fallback") {
+		t.Errorf("timeline stages %v", st)
+	}
+	// Asked once: nothing more escalates.
+	e.clock.Add(time.Hour)
+	if err := e.stage.CheckReads(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.drainAll("app2")
+	if n := len(app2.messages()); n != 1 {
+		t.Errorf("app2 got %d messages after another hour", n)
+	}
+}
+
+// Quiet hours hold what comes in at night and send it as one digest in the
+// morning; a critical rule goes through at once.
+func TestQuietHoursHoldUntilMorning(t *testing.T) {
+	e, _, _ := peopleEnv(t, `quiet_hours: {from: "22:00", to: "08:00"}
+rules:
+  new_order: {on: [created], channels: [ops_ding], template: new_order}
+  alarm: {on: [created], when: order.total >= 1000, channels: [ops_ding], template: big_order, priority: critical}
+`)
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	night := time.Date(2026, 3, 9, 23, 0, 0, 0, shanghai) // a Monday
+	e.clock.Add(night.Sub(e.clock.Now()))
+	small := e.push(5, 100)
+	big := e.push(1, 200000)
+	e.drain()
+	got := e.sim.ReceivedBy(robotToken)
+	if len(got) != 1 || !strings.Contains(got[0].Text, big[0]) {
+		t.Fatalf("at night the robot took %d messages, want the critical one alone", len(got))
+	}
+	e.clock.Add(8*time.Hour + 59*time.Minute) // 07:59
+	e.drain()
+	if n := len(e.sim.ReceivedBy(robotToken)); n != 1 {
+		t.Fatalf("before 08:00 the robot took %d messages", n)
+	}
+	e.clock.Add(time.Minute) // 08:00
+	e.drain()
+	got = e.sim.ReceivedBy(robotToken)
+	if len(got) != 2 {
+		t.Fatalf("at 08:00 the robot took %d messages in all, want the night's digest", len(got))
+	}
+	for _, no := range append(small, big...) {
+		if !strings.Contains(got[1].Text, no) && no != big[0] {
+			t.Errorf("the morning digest does not list %s", no)
+		}
+	}
+}
+
+func TestQuietHoursOnChinasCalendar(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, shanghai) }
+	cfg, err := config.Parse([]byte(peopleConfig+`quiet_hours: {from: "22:00", to: "08:00", holidays: cn}
+rules:
+  r: {on: [created], channels: [ops_ding], template: new_order}
+`), "t.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := notify.Compile(cfg)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	r, _ := rs.Rule("r")
+	tests := []struct {
+		name  string
+		at    time.Time
+		quiet bool
+		until time.Time
+	}{
+		{"a workday afternoon", at(2026, 9, 29, 15, 0), false, time.Time{}},
+		{"a workday night", at(2026, 9, 29, 23, 0), true, at(2026, 9, 30, 8, 0)},
+		{"the night before 国庆", at(2026, 9, 30, 23, 0), true, at(2026, 10, 8, 8, 0)},
+		{"国庆", at(2026, 10, 3, 12, 0), true, at(2026, 10, 8, 8, 0)},
+		{"a Saturday", at(2026, 3, 14, 12, 0), true, at(2026, 3, 16, 8, 0)},
+		{"a make-up Saturday (调休)", at(2026, 10, 10, 12, 0), false, time.Time{}},
+		{"the morning after a make-up workday", at(2026, 10, 10, 23, 30), true, at(2026, 10, 12, 8, 0)},
+		{"春节 eve's make-up Saturday night", at(2026, 2, 14, 22, 30), true, at(2026, 2, 24, 8, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			until, quiet := r.QuietUntil(tt.at)
+			if quiet != tt.quiet || !until.Equal(tt.until) {
+				t.Errorf("QuietUntil(%s) = %s, %v; want %s, %v", tt.at, until, quiet, tt.until, tt.quiet)
+			}
+		})
+	}
+}
+
+func TestShippedCalendar(t *testing.T) {
+	c := notify.ShippedCalendar()
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 12, 0, 0, 0, shanghai) }
+	for _, d := range []time.Time{day(1, 1), day(2, 15), day(2, 23), day(4, 6), day(5, 5), day(6, 19), day(9, 27), day(10, 7), day(3, 8)} {
+		if !c.DayOff(d) {
+			t.Errorf("%s is a day off", d.Format(time.DateOnly))
+		}
+	}
+	for _, d := range []time.Time{day(1, 4), day(2, 14), day(2, 28), day(5, 9), day(9, 20), day(10, 10), day(3, 9), day(2, 24)} {
+		if c.DayOff(d) {
+			t.Errorf("%s is a workday", d.Format(time.DateOnly))
+		}
+	}
+	if _, err := notify.ParseCalendar("x.txt", []byte("2026-13-01 off 假\n")); err == nil || !strings.Contains(err.Error(), "x.txt:1:") {
+		t.Errorf("a bad date: %v", err)
+	}
+}
+
+// Recipients resolve people, groups, departments, everyone and the buyer
+// into the message, each person once.
+func TestRecipients(t *testing.T) {
+	cfg, err := config.Parse([]byte(peopleConfig+`rules:
+  r: {on: [created], channels: [app], to: [zhang, "group:finance", "dept:1234", buyer], template: new_order}
+`), "t.yaml", func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, errs := notify.Compile(cfg)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	r, _ := rs.Rule("r")
+	o := sample()
+	msgs, err := rs.Render(r, o, notify.Event{Type: order.EventCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(msgs[0].Message.To)
+	want := `[{"person":"zhang","name":"张三","dingtalk_userid":"manager4220","mobile":"13800001234"},` +
+		`{"person":"li","name":"李四","dingtalk_userid":"li01","mobile":"13900005678"},{"dingtalk_dept":"1234"},` +
+		`{"person":"buyer","name":"李四","mobile":"13800001234"}]`
+	if string(b) != want {
+		t.Errorf("To = %s\nwant %s", b, want)
+	}
+	if m := msgs[0].Message; !slices.Equal(m.AtMobiles, []string{"13800001234", "13900005678"}) || m.Vars["total"] != "¥5,999.00" || m.Template != "new_order" {
+		t.Errorf("AtMobiles %v, Vars %v, Template %q", m.AtMobiles, m.Vars, m.Template)
+	}
+}

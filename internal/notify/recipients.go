@@ -1,0 +1,84 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"orderhub/internal/connector"
+	"orderhub/internal/order"
+)
+
+// recipients resolves a rule's to: for one order: people by key, the
+// members of group:NAME (by key), a 钉钉 department, everyone, the buyer.
+// Each person is addressed once.
+func (rs *Rules) recipients(to []string, o order.Order) []connector.Recipient {
+	var out []connector.Recipient
+	seen := map[string]bool{}
+	person := func(key string) {
+		p := rs.people[key]
+		if p == nil || seen[key] {
+			return
+		}
+		seen[key] = true
+		out = append(out, connector.Recipient{Person: key, Name: p.Name, DingUserID: p.DingUserID, Mobile: p.Mobile, Email: p.Email})
+	}
+	for _, t := range to {
+		kind, name, _ := strings.Cut(t, ":")
+		switch {
+		case t == "all":
+			out = append(out, connector.Recipient{All: true})
+		case t == "buyer":
+			if !seen["buyer"] && o.Buyer.Phone != "" {
+				seen["buyer"] = true
+				out = append(out, connector.Recipient{Person: "buyer", Name: o.Buyer.Name, Mobile: o.Buyer.Phone})
+			}
+		case kind == "dept":
+			out = append(out, connector.Recipient{DingDept: name})
+		case kind == "group":
+			keys := make([]string, 0, len(rs.people))
+			for k, p := range rs.people {
+				if p != nil && slices.Contains(p.Groups, name) {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				person(k)
+			}
+		default:
+			person(t)
+		}
+	}
+	return out
+}
+
+// vars are a template's standard values as text, for channels that fill
+// provider-approved templates (SMS).
+func vars(d Data) map[string]string {
+	total, err := Yuan(d.Order.Total)
+	if err != nil {
+		total = d.Order.Total
+	}
+	return map[string]string{
+		"order_no": d.Order.No, "source": d.Order.Source, "shop": d.Order.Shop, "total": total,
+		"status": d.Order.Status, "event": d.Event.Label, "company": d.Order.Company, "tracking": d.Order.Tracking,
+		"buyer": d.Order.Buyer, "link": d.Link, "created_at": d.Order.CreatedAt,
+	}
+}
+
+// payload is the event and the order (buyer data masked) as JSON, for a
+// channel that carries data to a team's own system.
+func payload(rule string, o order.Order, ev Event) (json.RawMessage, error) {
+	b, err := json.Marshal(struct {
+		Rule  string      `json:"rule"`
+		Event Event       `json:"event"`
+		Order order.Order `json:"order"`
+	}{rule, ev, o.Masked()})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the order for a webhook: %w", err)
+	}
+	return b, nil
+}

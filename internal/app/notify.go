@@ -12,8 +12,9 @@ import (
 
 // Notifications compiles cfg's rules and builds a sender for every system
 // that can send, with its provider's limits and the system's rate: over
-// them.
-func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) {
+// them; inbox is the sender of systems of kind inbox, tokens the cache of
+// the access tokens senders fetch.
+func Notifications(cfg *config.Config, log *slog.Logger, inbox connector.Sender, tokens connector.TokenCache) (*notify.Setup, error) {
 	rules, errs := notify.Compile(cfg)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -24,9 +25,18 @@ func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) 
 		if !ok || kind.Send == nil {
 			continue
 		}
-		sender, err := connector.NewSender(ConnectorEnv(cfg, sys, log))
-		if err != nil {
-			return nil, err
+		var sender connector.Sender
+		if sys.Kind == notify.InboxKind {
+			// The inbox lives in the hub's own store.
+			sender = inbox
+		} else {
+			env := ConnectorEnv(cfg, sys, log)
+			env.Tokens = tokens
+			s, err := connector.NewSender(env)
+			if err != nil {
+				return nil, err
+			}
+			sender = s
 		}
 		limits := kind.Send.Limits
 		if sys.Rate.PerMinute > 0 {

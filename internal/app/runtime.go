@@ -62,7 +62,7 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	// A file whose rules do not compile is refused at start-up and on
 	// reload as check refuses it.
-	su, err := Notifications(cfg, a.log)
+	su, err := Notifications(cfg, a.log, notify.NewInboxSender(a.store), a.store.Tokens())
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"orderhub/internal/connector/dingtalk"
 	"orderhub/internal/notify"
 	"orderhub/internal/order"
+	"orderhub/internal/store"
 )
 
 // testApp is a channel to people that reports reads, standing in for a
@@ -78,6 +79,7 @@ const peopleConfig = `systems:
   ops_ding: {kind: dingtalk_robot, webhook: "https://oapi.dingtalk.com/robot/send?access_token=t0k3n", keyword: 订单}
   app: {kind: test_people_app}
   app2: {kind: test_people_app}
+  inbox: {kind: inbox}
 sources:
   shop_orders: {system: shop, mode: push}
 people:
@@ -104,6 +106,7 @@ func peopleEnv(t *testing.T, rules string) (*stageEnv, *personSender, *personSen
 		"ops_ding": e.ep,
 		"app":      {System: "app", Kind: testApp, Sender: app},
 		"app2":     {System: "app2", Kind: testApp, Sender: app2},
+		"inbox":    {System: "inbox", Kind: notify.InboxKind, Sender: notify.NewInboxSender(e.store)},
 	}})
 	return e, app, app2
 }
@@ -328,5 +331,75 @@ func TestRecipients(t *testing.T) {
 	}
 	if m := msgs[0].Message; !slices.Equal(m.AtMobiles, []string{"13800001234", "13900005678"}) || m.Vars["total"] != "¥5,999.00" || m.Template != "new_order" {
 		t.Errorf("AtMobiles %v, Vars %v, Template %q", m.AtMobiles, m.Vars, m.Template)
+	}
+}
+
+// Preferences: a person who muted the event gets nothing, one who chose a
+// single channel starts the chain there, and a critical rule ignores both.
+func TestPreferencesShapeTheChain(t *testing.T) {
+	e, app, app2 := peopleEnv(t, `rules:
+  big: {on: [created], channels: [app, app2], to: [zhang, li], template: big_order}
+  alarm: {on: [created], when: order.total >= 100000, channels: [app, app2], to: [zhang, li], template: big_order, priority: critical}
+`)
+	ctx := context.Background()
+	if err := e.store.SetPrefs(ctx, store.Prefs{Person: "li", MutedEvents: []string{"created"}}, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.SetPrefs(ctx, store.Prefs{Person: "zhang", Only: "app2"}, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.push(1, 100) // big only
+	e.drainAll("app", "app2")
+	if got := app.messages(); len(got) != 0 {
+		t.Errorf("app got %d messages; zhang chose app2 only and li muted created", len(got))
+	}
+	if got := app2.messages(); len(got) != 1 || len(got[0].To) != 1 || got[0].To[0].Person != "zhang" {
+		t.Errorf("app2 got %+v, want one message to zhang", got)
+	}
+	e.push(1, 20000000) // ¥200,000: alarm (critical) and big
+	e.drainAll("app", "app2")
+	var alarm []connector.Message
+	for _, m := range app.messages() {
+		if strings.HasPrefix(m.Key, "alarm/") {
+			alarm = append(alarm, m)
+		}
+	}
+	if len(alarm) != 1 || len(alarm[0].To) != 2 {
+		t.Errorf("the critical message on app: %+v, want one to both", alarm)
+	}
+}
+
+// The inbox keeps each person's messages, counts the unread and marks them
+// read; the buyer, who is no configured person, gets none there.
+func TestInbox(t *testing.T) {
+	e, _, _ := peopleEnv(t, `rules:
+  big: {on: [created], channels: [inbox], to: ["group:finance", buyer], template: big_order}
+`)
+	ctx := context.Background()
+	nos := e.push(2, 599900)
+	e.drainAll("inbox")
+	items, unread, err := e.store.Inbox(ctx, "zhang", false, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || unread != 2 || !strings.Contains(items[0].Title, nos[1]) {
+		t.Fatalf("zhang's inbox: %d items, %d unread: %+v", len(items), unread, items)
+	}
+	if n, err := e.store.MarkRead(ctx, "zhang", items[0].ID, e.clock.Now()); err != nil || n != 1 {
+		t.Fatalf("MarkRead: %d %v", n, err)
+	}
+	if _, unread, _ = e.store.Inbox(ctx, "zhang", false, 0, 10); unread != 1 {
+		t.Errorf("after reading one, %d unread", unread)
+	}
+	if n, _ := e.store.MarkRead(ctx, "li", 0, e.clock.Now()); n != 2 {
+		t.Errorf("li marked %d read, want all 2", n)
+	}
+	if items, _, _ := e.store.Inbox(ctx, "buyer", false, 0, 10); len(items) != 0 {
+		t.Errorf("the buyer has an inbox: %+v", items)
+	}
+	for _, d := range e.deliveries(store.DeliveryFilter{}) {
+		if d.State != store.DeliverySent {
+			t.Errorf("delivery %d is %s", d.ID, d.State)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"orderhub/internal/connector"
 	"orderhub/internal/order"
+	"orderhub/internal/store"
 )
 
 // recipients resolves a rule's to: for one order: people by key, the
@@ -81,4 +82,51 @@ func payload(rule string, o order.Order, ev Event) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encoding the order for a webhook: %w", err)
 	}
 	return b, nil
+}
+
+// chainStart is where a chain begins for some of a message's recipients.
+type chainStart struct {
+	ChannelMessage
+	index int // in the rule's channels
+}
+
+// chainStarts splits a chain rule's message by where each recipient's
+// chain begins: the first channel they allow. A person who muted the
+// event, or every channel of the chain, gets nothing; a critical message
+// goes to everyone at the first channel whatever they chose.
+// Recipients that are not configured people (a department, everyone, the
+// buyer) start at the first channel.
+func chainStarts(m Match, prefs map[string]store.Prefs, ev order.EventType) []chainStart {
+	first := m.Messages[0]
+	if m.Rule.Priority == "critical" || len(prefs) == 0 {
+		return []chainStart{{first, 0}}
+	}
+	byIndex := map[int][]connector.Recipient{}
+	for _, rc := range first.Message.To {
+		p, ok := prefs[rc.Person]
+		if !ok {
+			byIndex[0] = append(byIndex[0], rc)
+			continue
+		}
+		if slices.Contains(p.MutedEvents, string(ev)) {
+			continue
+		}
+		for i, ch := range m.Rule.Channels {
+			if !slices.Contains(p.MutedChannels, ch) && (p.Only == "" || p.Only == ch) {
+				byIndex[i] = append(byIndex[i], rc)
+				break
+			}
+		}
+	}
+	var out []chainStart
+	for i, cm := range m.Messages {
+		to, ok := byIndex[i]
+		if !ok {
+			continue
+		}
+		msg := cm.Message
+		msg.To = to
+		out = append(out, chainStart{ChannelMessage{Channel: cm.Channel, Message: msg}, i})
+	}
+	return out
 }

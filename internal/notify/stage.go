@@ -160,6 +160,7 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 	}
 	orders := make(map[int64]*order.Order, len(raw))
 	now := st.now()
+	var prefs map[string]store.Prefs // read once, when a chain needs them
 	var queue []store.NewDelivery
 	var steps []store.TimelineStep
 	for _, e := range evs {
@@ -186,13 +187,30 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			continue
 		}
 		for _, m := range matches {
-			msgs, fallback := m.Messages, []string(nil)
-			if m.Rule.Chain() {
-				// A chain starts at its first channel; the others wait
-				// for it to fail or go unread.
-				msgs, fallback = msgs[:1], m.Rule.Channels[1:]
+			type start struct {
+				cm       ChannelMessage
+				fallback []string
 			}
-			for _, cm := range msgs {
+			var starts []start
+			if m.Rule.Chain() {
+				if prefs == nil {
+					if prefs, err = st.store.AllPrefs(ctx, tx); err != nil {
+						return err
+					}
+				}
+				// A chain starts at its first channel (the first each
+				// person allows); the others wait for it to fail or go
+				// unread.
+				for _, g := range chainStarts(m, prefs, e.Type) {
+					starts = append(starts, start{g.ChannelMessage, m.Rule.Channels[g.index+1:]})
+				}
+			} else {
+				for _, cm := range m.Messages {
+					starts = append(starts, start{cm, nil})
+				}
+			}
+			for _, sm := range starts {
+				cm, fallback := sm.cm, sm.fallback
 				body, err := json.Marshal(cm.Message)
 				if err != nil {
 					return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)

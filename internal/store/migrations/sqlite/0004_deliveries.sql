@@ -86,3 +86,30 @@ CREATE TABLE connector_tokens (
     value      TEXT    NOT NULL,
     expires_at INTEGER NOT NULL
 );
+
+-- The in-app inbox (站内信): one row per person and message.
+CREATE TABLE inbox (
+    id         INTEGER PRIMARY KEY,
+    person     TEXT    NOT NULL,
+    dedupe_key TEXT    NOT NULL,
+    rule       TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL DEFAULT 0,
+    title      TEXT    NOT NULL,
+    markdown   TEXT    NOT NULL,
+    link       TEXT    NOT NULL DEFAULT '',
+    priority   TEXT    NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (person, dedupe_key)
+);
+CREATE INDEX inbox_by_person ON inbox (person, read_at, id);
+
+-- What each person chose: event types and channels muted, or one channel
+-- only.
+CREATE TABLE person_prefs (
+    person         TEXT    PRIMARY KEY,
+    muted_events   TEXT    NOT NULL DEFAULT '',
+    muted_channels TEXT    NOT NULL DEFAULT '',
+    only_channel   TEXT    NOT NULL DEFAULT '',
+    updated_at     INTEGER NOT NULL
+);

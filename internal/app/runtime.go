@@ -72,6 +72,12 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
 	api.Register(mux)
 	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
+	channels := make([]string, 0, len(su.Endpoints))
+	for name := range su.Endpoints {
+		channels = append(channels, name)
+	}
+	sort.Strings(channels)
+	api.RegisterPeople(mux, cfg.People, channels)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux

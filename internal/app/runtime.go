@@ -72,6 +72,7 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
 	api.Register(mux)
 	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
+	api.RegisterDeliveries(mux, a.notify)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux

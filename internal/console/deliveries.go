@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,32 +167,47 @@ func (h *deliveriesAPI) view(d store.Delivery, pii bool) DeliveryView {
 }
 
 // maskMentions masks the at_mobiles of a message as the read API masks
-// phone numbers (138****1234); anything else in it is left as it is.
+// phone numbers (138****1234); everything else, and the order of the
+// fields, is left as it was recorded.
 func maskMentions(msg json.RawMessage) json.RawMessage {
-	if !strings.Contains(string(msg), `"at_mobiles"`) {
+	if !bytes.Contains(msg, []byte(`"at_mobiles"`)) {
 		return msg
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(msg, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return msg
 	}
-	var mobiles []string
-	if err := json.Unmarshal(m["at_mobiles"], &mobiles); err != nil {
-		return msg
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return msg
+		}
+		if key == "at_mobiles" {
+			var mobiles []string
+			if err := json.Unmarshal(v, &mobiles); err != nil {
+				return msg
+			}
+			for i, p := range mobiles {
+				mobiles[i] = order.MaskPhone(p)
+			}
+			if v, err = json.Marshal(mobiles); err != nil {
+				return msg
+			}
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
 	}
-	for i, p := range mobiles {
-		mobiles[i] = order.MaskPhone(p)
-	}
-	b, err := json.Marshal(mobiles)
-	if err != nil {
-		return msg
-	}
-	m["at_mobiles"] = b
-	out, err := json.Marshal(m)
-	if err != nil {
-		return msg
-	}
-	return out
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 // id reads the delivery id of the path, answering a bad one itself.

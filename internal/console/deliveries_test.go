@@ -302,6 +302,10 @@ func TestDeliveriesShown(t *testing.T) {
 	if bytes.Contains(r.body, []byte("13800001234")) {
 		t.Errorf("a masked read shows the mobile: %s", r.body)
 	}
+	// The fields keep the order they were recorded in.
+	if masked := strings.Replace(mentionMsg, "13800001234", "138****1234", 1); string(big.Message) != masked {
+		t.Errorf("message:\n got %s\nwant %s", big.Message, masked)
+	}
 	for _, path := range []string{"/v1/deliveries?pii=1&status=failed", fmt.Sprintf("/v1/deliveries/%d?pii=1", f.ids[2])} {
 		if r := f.do(t, http.MethodGet, path, "tok-ops-0123456789"); r.status != 403 || r.problem(t).Code != "pii_forbidden" {
 			t.Errorf("%s without the right: %d %s", path, r.status, r.body)

@@ -287,7 +287,7 @@ func (h *deliveriesAPI) resend(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, notify.ErrNotFailed):
 		problem.New(http.StatusConflict, "not_failed", err.Error(),
-			fmt.Sprintf("only a failed delivery can be resent; one queued or sending goes out by itself (GET /v1/deliveries/%d shows its attempts)", id)).Write(w)
+			fmt.Sprintf("one queued or sending goes out by itself, one sent or merged was delivered; GET /v1/deliveries/%d shows its attempts", id)).Write(w)
 		return
 	case err != nil:
 		h.log.Error("deliveries API: resending", "id", id, "err", err)

@@ -156,47 +156,119 @@ func (h *deliveriesAPI) in(t time.Time) time.Time {
 }
 
 // view zones a delivery's times and, unless the caller may see PII, masks
-// the mobile numbers its message @mentions (the rendered text itself only
-// ever carries masked buyer data, so it is shown as it was sent).
+// the contact data its message carries (see maskContacts).
 func (h *deliveriesAPI) view(d store.Delivery, pii bool) DeliveryView {
 	d.DueAt, d.CreatedAt, d.UpdatedAt, d.SentAt = h.in(d.DueAt), h.in(d.CreatedAt), h.in(d.UpdatedAt), h.in(d.SentAt)
 	if !pii {
-		d.Message = maskMentions(d.Message)
+		d.Message = maskContacts(d.Message)
 	}
 	return DeliveryView{Delivery: d}
 }
 
-// maskMentions masks the at_mobiles of a message as the read API masks
-// phone numbers (138****1234); everything else, and the order of the
-// fields, is left as it was recorded.
-func maskMentions(msg json.RawMessage) json.RawMessage {
-	if !bytes.Contains(msg, []byte(`"at_mobiles"`)) {
+// maskContacts masks what a message says of how to reach people, as the
+// read API masks buyers: the mobiles it @mentions and, of its addressees
+// (to), every mobile (138****1234) and email (z***@example.com), and the
+// buyer's name (张**). The rendered text only ever carries masked buyer
+// data, so it and everything else is shown as it was recorded, in its
+// order.
+func maskContacts(msg json.RawMessage) json.RawMessage {
+	if !bytes.Contains(msg, []byte(`"at_mobiles"`)) && !bytes.Contains(msg, []byte(`"to"`)) {
 		return msg
 	}
-	dec := json.NewDecoder(bytes.NewReader(msg))
+	out, err := rewriteObject(msg, func(key string, v json.RawMessage) (json.RawMessage, error) {
+		switch key {
+		case "at_mobiles":
+			var mobiles []string
+			if err := json.Unmarshal(v, &mobiles); err != nil {
+				return nil, err
+			}
+			for i, p := range mobiles {
+				mobiles[i] = order.MaskPhone(p)
+			}
+			return json.Marshal(mobiles)
+		case "to":
+			var to []json.RawMessage
+			if err := json.Unmarshal(v, &to); err != nil {
+				return nil, err
+			}
+			for i, r := range to {
+				var who struct{ Person string }
+				if err := json.Unmarshal(r, &who); err != nil {
+					return nil, err
+				}
+				masked, err := rewriteObject(r, func(key string, v json.RawMessage) (json.RawMessage, error) {
+					var s string
+					switch key {
+					case "mobile":
+						err := json.Unmarshal(v, &s)
+						return jsonString(order.MaskPhone(s), err)
+					case "email":
+						err := json.Unmarshal(v, &s)
+						return jsonString(maskEmail(s), err)
+					case "name":
+						if who.Person == "buyer" {
+							err := json.Unmarshal(v, &s)
+							return jsonString(order.MaskName(s), err)
+						}
+					}
+					return v, nil
+				})
+				if err != nil {
+					return nil, err
+				}
+				to[i] = masked
+			}
+			return json.Marshal(to)
+		}
+		return v, nil
+	})
+	if err != nil {
+		// Not the JSON the rules consumer writes: nothing to tell apart,
+		// so nothing of it is shown.
+		return json.RawMessage(`{}`)
+	}
+	return out
+}
+
+func jsonString(s string, err error) (json.RawMessage, error) {
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(s)
+}
+
+// maskEmail keeps an address's first character and its domain:
+// zhang.san@example.com → z***@example.com.
+func maskEmail(e string) string {
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok || local == "" {
+		return order.MaskPhone(e)
+	}
+	r := []rune(local)
+	return string(r[:1]) + "***@" + domain
+}
+
+// rewriteObject passes each member of the JSON object raw through fn and
+// writes them back in their order, the values fn leaves byte for byte.
+func rewriteObject(raw json.RawMessage, fn func(key string, v json.RawMessage) (json.RawMessage, error)) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return msg
+		return nil, fmt.Errorf("not a JSON object")
 	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for dec.More() {
 		tok, err := dec.Token()
-		key, ok := tok.(string)
-		var v json.RawMessage
-		if err != nil || !ok || dec.Decode(&v) != nil {
-			return msg
+		if err != nil {
+			return nil, err
 		}
-		if key == "at_mobiles" {
-			var mobiles []string
-			if err := json.Unmarshal(v, &mobiles); err != nil {
-				return msg
-			}
-			for i, p := range mobiles {
-				mobiles[i] = order.MaskPhone(p)
-			}
-			if v, err = json.Marshal(mobiles); err != nil {
-				return msg
-			}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		if v, err = fn(key, v); err != nil {
+			return nil, err
 		}
 		if b.Len() > 1 {
 			b.WriteByte(',')
@@ -206,8 +278,11 @@ func maskMentions(msg json.RawMessage) json.RawMessage {
 		b.WriteByte(':')
 		b.Write(v)
 	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
 	b.WriteByte('}')
-	return b.Bytes()
+	return b.Bytes(), nil
 }
 
 // id reads the delivery id of the path, answering a bad one itself.

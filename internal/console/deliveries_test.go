@@ -595,3 +595,80 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("never paused: paused_until %q", got.Endpoints[3].PausedUntil)
 	}
 }
+
+// TestDeliveryAddressees: a message to people names them with their
+// mobiles and emails; without the right to see PII they are masked, as is
+// the buyer's name, and everything else reads as recorded.
+func TestDeliveryAddressees(t *testing.T) {
+	f := newDeliveriesFixture(t, []config.APIToken{{Name: "ops", Token: "tok-ops-0123456789"}, {Name: "cs", Token: "tok-cs-0123456789", PII: true}})
+	msg := connector.Message{Title: "订单 A1 已发货", Markdown: "买家 138****1234", AtMobiles: []string{"13900001111"}, Key: "shipped/shop/A1/shipped",
+		To: []connector.Recipient{
+			{Person: "buyer", Name: "张三丰", Mobile: "13812341234"},
+			{Person: "li", Name: "李四", DingUserID: "u-li", Mobile: "13900001111", Email: "li.si@example.com"},
+			{DingDept: "42"},
+		},
+		Template: "shipped", Vars: map[string]string{"buyer": "138****1234", "order_no": "A1"}, Priority: "normal"}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tx, err := f.store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.QueueDeliveries(ctx, tx, []store.NewDelivery{{System: "ops_sms", Rule: "shipped", Key: msg.Key, Kind: store.KindMessage,
+		Source: "shop", OrderNo: "A1", Event: "shipped", State: store.DeliveryQueued, Message: body}}, placed); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.store.ListDeliveries(ctx, store.DeliveryFilter{System: "ops_sms"})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("%v %v", ds, err)
+	}
+	masked := strings.NewReplacer(`"13812341234"`, `"138****1234"`, `"13900001111"`, `"139****1111"`, `"li.si@example.com"`, `"l***@example.com"`,
+		`"张三丰"`, `"张**"`).Replace(string(body))
+	if !strings.Contains(masked, `"name":"李四"`) || strings.Contains(masked, "13812341234") {
+		t.Fatalf("the expected masking is wrong: %s", masked)
+	}
+	for _, tc := range []struct {
+		name, query, token, want string
+	}{
+		{"without the right", "", "tok-ops-0123456789", masked},
+		{"a pii token, masked by default", "", "tok-cs-0123456789", masked},
+		{"a pii token asking pii", "?pii=1", "tok-cs-0123456789", string(body)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{fmt.Sprintf("/v1/deliveries/%d", ds[0].ID), "/v1/deliveries?system=ops_sms"} {
+				if strings.Contains(path, "?") && tc.query != "" {
+					path += "&" + tc.query[1:]
+				} else {
+					path += tc.query
+				}
+				r := f.do(t, http.MethodGet, path, tc.token)
+				if r.status != 200 || !bytes.Contains(r.body, []byte(`"message":`+tc.want)) {
+					t.Errorf("%s: %d\n%s\nwant the message\n%s", path, r.status, r.body, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestMaskContacts(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"title":"x"}`, `{"title":"x"}`},
+		{`{"at_mobiles":["13800001234","1380000"],"title":"x"}`, `{"at_mobiles":["138****1234","13****00"],"title":"x"}`},
+		{`{"to":[{"person":"buyer","name":"张三","email":"a@b.cn"}],"z":1}`, `{"to":[{"person":"buyer","name":"张*","email":"a***@b.cn"}],"z":1}`},
+		{`{"to":null,"at_mobiles":null}`, `{"to":null,"at_mobiles":null}`},
+		{` { "title" : "a\"to\"" , "n" : [1, 2] } `, ` { "title" : "a\"to\"" , "n" : [1, 2] } `}, // no contact data: as it is
+		{`{"to":"someone"}`, `{}`}, // not the shape written: nothing shown
+		{`{"at_mobiles":[1],"t":"x"}`, `{}`},
+		{`{"to":[]`, `{}`},
+	} {
+		if got := string(maskContacts(json.RawMessage(tc.in))); got != tc.want {
+			t.Errorf("maskContacts(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

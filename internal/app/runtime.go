@@ -72,6 +72,7 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
 	api.Register(mux)
 	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
+	api.RegisterDeliveries(mux, a.notify)
 	channels := make([]string, 0, len(su.Endpoints))
 	for name := range su.Endpoints {
 		channels = append(channels, name)

@@ -47,14 +47,6 @@ type PersonView struct {
 	Preferences store.Prefs `json:"preferences"`
 }
 
-func maskEmail(e string) string {
-	name, domain, ok := strings.Cut(e, "@")
-	if !ok || name == "" {
-		return e
-	}
-	return name[:1] + "***@" + domain
-}
-
 func (h *peopleAPI) list(w http.ResponseWriter, r *http.Request) {
 	pii, ok := h.caller(w, r)
 	if !ok {

@@ -462,8 +462,11 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
 	}
 	defer upd.Close()
+	// Only the call in flight is settled: an attempt given back
+	// (SpendNoAttempt) or counted afresh by Resend makes the next call
+	// reuse its number, and the earlier call's record must keep its answer.
 	att, err := tx.PrepareContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
-		WHERE delivery_id = ? AND attempt = ?`))
+		WHERE delivery_id = ? AND attempt = ? AND outcome = 'in_flight'`))
 	if err != nil {
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
 	}
@@ -531,10 +534,16 @@ type DeliveryFilter struct {
 	Digest int64
 	// Before pages back: ids below it.
 	Before int64
-	Limit  int
+	// Limit is the most to list; see ListDeliveries.
+	Limit int
 }
 
-// ListDeliveries lists deliveries, newest first.
+// MaxDeliveryPage is the most deliveries one ListDeliveries call returns;
+// a larger Limit is cut to it.
+const MaxDeliveryPage = 1000
+
+// ListDeliveries lists deliveries, newest first: at most Limit of them
+// (100 when Limit is zero, MaxDeliveryPage at the most).
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
 	var where []string
 	var args []any
@@ -561,9 +570,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 		add("id < ?", f.Before)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, MaxDeliveryPage)
 	q := `SELECT ` + deliveryCols + ` FROM deliveries`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")

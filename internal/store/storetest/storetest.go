@@ -47,6 +47,15 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"BackfillState", testBackfillState},
 		{"FlowItems", testFlowItems},
 		{"WantFlows", testWantFlows},
+		{"QueueDeliveries", testQueueDeliveries},
+		{"DeliveryAttempts", testDeliveryAttempts},
+		{"RequeueStale", testRequeueStale},
+		{"Digests", testDigests},
+		{"Resend", testResend},
+		{"HasDue", testHasDue},
+		{"ListDeliveries", testListDeliveries},
+		{"ListDeliveriesLimit", testListDeliveriesLimit},
+		{"LockEndpointWaits", testLockEndpointWaits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -229,3 +229,10 @@ func headerPairs(r *http.Request, signed []string) [][2]string {
 	}
 	return out
 }
+
+// sha256hex is the lower-case hex SHA-256 of b, as x-acs-content-sha256
+// carries it.
+func sha256hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

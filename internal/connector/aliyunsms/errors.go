@@ -154,7 +154,7 @@ func (c *Client) classify(a answer, status int, call *sendCall, now time.Time) *
 // template's values.
 func scrub(msg string) string {
 	if i := strings.Index(msg, "server string to sign is:"); i >= 0 {
-		return strings.TrimSpace(msg[:i]) + " (server string to sign left out)"
+		return strings.TrimSpace(msg[:i]) + " (the echoed string to sign is left out: it holds the numbers)"
 	}
 	return msg
 }

@@ -24,21 +24,29 @@ const CodeOK = "OK"
 const timeFormat = "2006-01-02T15:04:05Z"
 
 // mainland returns a mainland China mobile number in the 11-digit form
-// SendSms is sent, from any of the ways people write one: with +86, 0086
-// or 86 in front, a bare +, spaces, dashes or brackets.
+// SendSms is sent, from the ways people write one: with +86, 0086 or 86 in
+// front, spaces, dashes or brackets. A + followed by another country code
+// is not mainland, though its digits may look so (+1 415 555 0100).
 func mainland(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	plus := strings.HasPrefix(s, "+")
 	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
+	for _, r := range strings.TrimPrefix(s, "+") {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
 		case r == ' ' || r == '-' || r == '(' || r == ')':
-		case r == '+' && i == 0:
 		default:
 			return "", false
 		}
 	}
 	d := b.String()
+	if plus {
+		if !strings.HasPrefix(d, "86") {
+			return "", false
+		}
+		d = d[2:]
+	}
 	for _, p := range []string{"0086", "86"} {
 		if len(d) == 11+len(p) && strings.HasPrefix(d, p) {
 			d = d[len(p):]

@@ -108,6 +108,9 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if plainRemote(u) {
+		o.Log.Warn("aliyunsms: base_url uses plain http to another machine: the recipients' numbers travel unencrypted", "system", o.System, "host", u.Host)
+	}
 	path := u.Path
 	if path == "" {
 		path = "/" // RPC APIs are called at the root
@@ -420,4 +423,25 @@ func (h *history) freeAt(n, code string, span time.Duration, permits int, now ti
 		}
 	}
 	return time.Time{}, false
+}
+
+// Render returns the parameters Send would submit for m, the numbers
+// masked, without sending: what `orderhub rules test` shows per channel.
+// A message Send would refuse is an error saying why.
+func (c *Client) Render(m connector.Message) (body []byte, cut bool, err error) {
+	call, err := c.prepare(m)
+	if err != nil {
+		return nil, false, err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err = enc.Encode(struct {
+		PhoneNumbers  string `json:"PhoneNumbers"`
+		SignName      string `json:"SignName"`
+		TemplateCode  string `json:"TemplateCode"`
+		TemplateParam string `json:"TemplateParam,omitempty"`
+		OutID         string `json:"OutId,omitempty"`
+	}{maskAll(call.numbers), c.signName, call.code, call.params, call.outID})
+	return bytes.TrimSpace(b.Bytes()), false, err
 }

@@ -442,7 +442,7 @@ func TestSimV1(t *testing.T) {
 		p := url.Values{
 			"AccessKeyId": {testAK}, "Action": {Action}, "Version": {APIVersion}, "RegionId": {"cn-hangzhou"},
 			"SignatureMethod": {"HMAC-SHA1"}, "SignatureVersion": {"1.0"}, "SignatureNonce": {nonce},
-			"Timestamp": {r.clock.Now().UTC().Format(timeFormat)},
+			"Timestamp":    {r.clock.Now().UTC().Format(timeFormat)},
 			"PhoneNumbers": {"13800001234"}, "SignName": {testSign}, "TemplateCode": {codeNew},
 			"TemplateParam": {`{"order_no":"D1","total":"¥1.00"}`},
 		}

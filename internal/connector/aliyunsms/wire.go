@@ -28,7 +28,7 @@ const timeFormat = "2006-01-02T15:04:05Z"
 // front, spaces, dashes or brackets. A + followed by another country code
 // is not mainland, though its digits may look so (+1 415 555 0100).
 func mainland(s string) (string, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimLeft(strings.TrimSpace(s), "(") // (+86) 138…
 	plus := strings.HasPrefix(s, "+")
 	var b strings.Builder
 	for _, r := range strings.TrimPrefix(s, "+") {

@@ -141,7 +141,7 @@ func TestHints(t *testing.T) {
 		{biz(CodeMissingParams, "模板缺少变量"), "templates 中 shipped 的 code 与 params"},
 		{biz(CodeSignScene, "签名和模板类型不一致"), "通用签名"},
 		{biz(CodeAmount, "账户余额不足"), "充值"},
-		{biz(CodeLimitControl, "触发分钟级流控Permits:1"), "分钟级频率限制"},
+		{biz(CodeLimitControl, "触发分钟级流控Permits:1"), "号码 138****1234 触发阿里云短信的分钟级频率限制（同一号码一分钟内最多 1 条）；系统在 1 分钟 后重发"},
 		{gw(CodeSignatureMismatch, "Specified signature does not match our calculation."), "access_key_secret"},
 	} {
 		ce, _ := connector.AsCallError(sendErr(t, 200, c.body))

@@ -3,6 +3,7 @@ package aliyunsms
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"orderhub/internal/connector"
 )
@@ -48,6 +49,22 @@ func TestMainland(t *testing.T) {
 		got, ok := mainland(c.in)
 		if got != c.want || ok != c.ok {
 			t.Errorf("mainland(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestDurationText(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{40 * time.Second, " 40 秒 "},
+		{21 * time.Hour, " 21 小时 "},
+		{5*time.Hour + 59*time.Minute + 45*time.Second, " 5 小时 59 分钟 45 秒 "},
+		{300 * time.Millisecond, " 1 秒 "},
+	} {
+		if got := durationText(c.d); got != c.want {
+			t.Errorf("durationText(%v) = %q, want %q", c.d, got, c.want)
 		}
 	}
 }

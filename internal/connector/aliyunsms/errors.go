@@ -80,8 +80,8 @@ func (c *Client) classify(a answer, status int, call *sendCall, now time.Time) *
 			level, permits = m[1], atoi(m[2])
 		}
 		ce.RetryAfter = c.limitWait(call, window(level), permits, now)
-		ce.Hint = fmt.Sprintf("号码触发阿里云短信的%s级频率限制（同一号码%s内最多 %s 条）；系统在 %s 后重发。验证码类限制可在%s → 设置中调整，通知类每号每天最多 50 条",
-			level, spanName(level), permitsText(permits), ce.RetryAfter.Round(time.Second), console)
+		ce.Hint = fmt.Sprintf("号码 %s 触发阿里云短信的%s级频率限制（同一号码%s内最多 %s 条）；系统在%s后重发。验证码类限制可在%s → 设置中调整，通知类每号每天最多 50 条",
+			numbersText(call.numbers), level, spanName(level), permitsText(permits), durationText(ce.RetryAfter), console)
 	case code == CodeDayLimit:
 		// The console's own daily cap: it resets at Beijing midnight.
 		ce.Class = connector.SlowDown
@@ -176,6 +176,33 @@ func permitsText(n int) string {
 		return "若干"
 	}
 	return strconv.Itoa(n)
+}
+
+// numbersText names a call's numbers, masked, in a hint: all of a few.
+func numbersText(numbers []string) string {
+	if len(numbers) > 3 {
+		return maskAll(numbers[:3]) + fmt.Sprintf(" 等 %d 个", len(numbers))
+	}
+	return maskAll(numbers)
+}
+
+// durationText writes a wait for a person: " 40 秒 ", " 1 小时 5 分钟 ".
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	var b strings.Builder
+	for _, p := range []struct {
+		n    int
+		unit string
+	}{{h, "小时"}, {m, "分钟"}, {s, "秒"}} {
+		if p.n > 0 {
+			fmt.Fprintf(&b, " %d %s", p.n, p.unit)
+		}
+	}
+	if b.Len() == 0 {
+		return " 1 秒 "
+	}
+	return b.String() + " "
 }
 
 // maskAll masks numbers for messages and logs.

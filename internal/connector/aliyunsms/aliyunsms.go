@@ -56,7 +56,7 @@ type Settings struct {
 // Template is one approved SMS template and the message values it takes.
 type Template struct {
 	Code   string   `yaml:"code" required:"true" doc:"the approved template's 模板 CODE (短信服务控制台 → 国内消息 → 模板管理), e.g. SMS_123456789"`
-	Params []string `yaml:"params" doc:"the template's variables: each names a message value (order_no, source, shop, total, status, event, company, tracking, buyer, link) passed under the same name, so the template writes ${order_no}; leave out for a template without variables"`
+	Params []string `yaml:"params" doc:"the template's variables: each names a message value (order_no, source, shop, total, status, event, company, tracking, buyer, link, created_at) passed under the same name, so the template writes ${order_no}; leave out for a template without variables"`
 }
 
 var (

@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "orderhub/internal/connector/aliyunsms"
 	_ "orderhub/internal/connector/dingtalk"
 	_ "orderhub/internal/connector/feishu"
 	_ "orderhub/internal/connector/jdy"

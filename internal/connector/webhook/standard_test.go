@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/stdwebhook"
 	"orderhub/internal/order"
+	"orderhub/internal/problem"
 )
 
 const (
@@ -171,9 +173,16 @@ func TestStandardRefusals(t *testing.T) {
 // setting takes it.
 func TestOrderhubSchemePointsAtStandard(t *testing.T) {
 	r := NewReceiver(5*time.Minute, secret)
-	_, err := r.Receive(stdSigned(t, stdSecret, "msg_1", now, validBody))
-	p := asProblem(t, err)
-	if p.Code != "missing_signature" || !strings.Contains(p.Detail, "scheme: standard") {
+	for _, body := range []string{validBody, envelopeBody} {
+		_, err := r.Receive(stdSigned(t, stdSecret, "msg_1", now, body))
+		p := asProblem(t, err)
+		if p.Status != 401 || p.Code != "missing_signature" || !strings.Contains(p.Detail, "scheme: standard") {
+			t.Fatalf("%v", p)
+		}
+	}
+	// Unsigned, the envelope is still not an order.
+	_, err := r.Receive(&connector.PushRequest{Header: http.Header{}, Body: []byte(envelopeBody), Now: now})
+	if p := asProblem(t, err); p.Code != "not_an_object" {
 		t.Fatalf("%v", p)
 	}
 }
@@ -264,4 +273,50 @@ func TestStandardConfig(t *testing.T) {
 	if _, err := r.Receive(stdSigned(t, stdSecret, "msg_1", now, validBody)); err == nil {
 		t.Fatal("the default scheme took a Standard Webhooks push")
 	}
+}
+
+// FuzzDecodeStandard: DecodeStandard never panics, refuses with a 400 or
+// 422 problem, and what it accepts is a complete order without the
+// sender's source that survives its own encoding, and the same order once
+// wrapped in an envelope by connector.OrderEventPayload.
+func FuzzDecodeStandard(f *testing.F) {
+	f.Add([]byte(envelopeBody))
+	f.Add([]byte(validBody))
+	f.Add([]byte(envelopeBody[:60]))
+	f.Add([]byte(`{"type":"order.paid","data":null}`))
+	f.Add([]byte(`{"type":"order.","data":{}}`))
+	f.Add([]byte(`{"data":{"order_no":"x","status":"created","created_at":"2026-01-01T00:00:00Z","source":"s"}}`))
+	f.Add([]byte(`{"type":"order.paid","type":"x","data":{}}`))
+	f.Add([]byte(`{"timestamp":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte(`[{"type":"order.paid"}]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		o, err := DecodeStandard(body)
+		if err != nil {
+			p, ok := problem.As(err)
+			if !ok {
+				t.Fatalf("error %v (%T) is not a problem", err, err)
+			}
+			if (p.Status != 400 && p.Status != 422) || p.Code == "" || p.Title == "" || p.Offset < 0 || p.Offset > int64(len(body)) {
+				t.Fatalf("problem %#v", p)
+			}
+			return
+		}
+		if strings.TrimSpace(o.OrderNo) == "" || !o.Status.Valid() || o.CreatedAt.IsZero() || o.Source != "" || o.Currency == "" {
+			t.Fatalf("accepted an incomplete order: %+v", o)
+		}
+		checkRoundTrip(t, o)
+		wrapped, err := connector.OrderEventPayload(order.EventChanged, o.CreatedAt, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeStandard(wrapped)
+		if err != nil {
+			t.Fatalf("the envelope of an accepted order %s: %v", wrapped, err)
+		}
+		b1, _ := json.Marshal(o)
+		b2, _ := json.Marshal(back)
+		if !bytes.Equal(b1, b2) {
+			t.Fatalf("the envelope changed the order:\n%s\n%s", b1, b2)
+		}
+	})
 }

@@ -159,7 +159,12 @@ func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error
 	}
 	if err := r.verify(req); err != nil {
 		// A body that is not an order object (null, [ ], {"data": {…}})
-		// gets the same answer from every source, signed or not.
+		// gets the same answer from every source, signed or not; but a
+		// Standard Webhooks push (its envelope has none of the order's
+		// names) is better told of scheme: standard.
+		if req.Header.Get(stdwebhook.HeaderSignature) != "" && req.Header.Get(HeaderSignature) == "" {
+			return nil, err
+		}
 		if p := connector.CheckShape(req.Body, isOrderName); p != nil {
 			return nil, p
 		}

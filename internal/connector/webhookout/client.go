@@ -36,7 +36,9 @@ type Options struct {
 	// Redirects are never followed (see classify).
 	HTTP *http.Client
 	Now  func() time.Time
-	Log  *slog.Logger
+	// Log names the system already (connector.Env.Log does); without one,
+	// the default logger with the system's name.
+	Log *slog.Logger
 }
 
 // Client sends messages to one receiver. It is safe for concurrent use.
@@ -81,11 +83,12 @@ func New(o Options) (*Client, error) {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = slog.Default()
+		// The hub's logger already names the system (connector.Env.Log).
+		o.Log = slog.Default().With("system", o.System)
 	}
 	if plainHTTP(u) {
 		o.Log.Warn("webhookout: url uses plain http; orders, buyers' phone numbers and addresses included, travel unencrypted",
-			"system", o.System, "host", u.Host)
+			"host", u.Host)
 	}
 	u.Fragment = ""
 	return &Client{system: o.System, url: u.String(), key: key, http: &hc, now: o.Now, log: o.Log}, nil
@@ -120,16 +123,16 @@ func (c *Client) Send(ctx context.Context, m connector.Message) (connector.SendR
 	start := time.Now()
 	resp, err := c.do(req)
 	if err != nil {
-		c.log.Info("webhookout: attempt failed", "system", c.system, "webhook_id", id, "class", connector.ClassOf(err), "err", err, "took", time.Since(start))
+		c.log.Info("webhookout: attempt failed", "webhook_id", id, "class", connector.ClassOf(err), "err", err, "took", time.Since(start))
 		return connector.SendResult{}, err
 	}
 	ce := classify(c.system, resp.status, resp.header, resp.body, c.now())
 	if ce != nil {
-		c.log.Info("webhookout: receiver refused", "system", c.system, "webhook_id", id, "status", resp.status,
+		c.log.Info("webhookout: receiver refused", "webhook_id", id, "status", resp.status,
 			"class", ce.Class, "answer", ce.Message, "took", time.Since(start))
 		return connector.SendResult{MessageID: id, Code: strconv.Itoa(resp.status)}, ce
 	}
-	c.log.Debug("webhookout: delivered", "system", c.system, "webhook_id", id, "status", resp.status, "bytes", len(body), "took", time.Since(start))
+	c.log.Debug("webhookout: delivered", "webhook_id", id, "status", resp.status, "bytes", len(body), "took", time.Since(start))
 	return connector.SendResult{MessageID: id, Code: strconv.Itoa(resp.status)}, nil
 }
 

@@ -48,7 +48,7 @@ type Sim struct {
 
 	mu       sync.Mutex
 	got      simrecord.List[Received]
-	seen     map[string]bool
+	seen     map[string]bool // every id taken: a simulator lives for one test, demo or benchmark
 	dups     int
 	refusals map[string]int
 	gone     bool

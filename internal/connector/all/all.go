@@ -11,5 +11,6 @@ import (
 	_ "orderhub/internal/connector/mall"
 	_ "orderhub/internal/connector/wdt"
 	_ "orderhub/internal/connector/webhook"
+	_ "orderhub/internal/connector/webhookout"
 	_ "orderhub/internal/connector/wecom"
 )

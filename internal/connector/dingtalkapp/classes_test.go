@@ -31,7 +31,7 @@ func answering(t *testing.T, status int, body string) (*Client, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	c, err := New(Options{System: "ding_app", BaseURL: srv.URL, AppKey: testAppKey, AppSecret: testAppSecret, AgentID: testAgentID,
-		HTTP: srv.Client(), Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 45, 0, time.UTC) }})
+		HTTP: srv.Client(), Log: quiet, Now: func() time.Time { return time.Date(2026, 11, 26, 10, 0, 45, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
 	}

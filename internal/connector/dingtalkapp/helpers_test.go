@@ -1,6 +1,7 @@
 package dingtalkapp
 
 import (
+	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -73,6 +74,7 @@ func (r *rig) client(t *testing.T, s Settings, tokens connector.TokenCache) *Cli
 		HTTP:   r.srv.Client(),
 		Now:    r.clock.Now,
 		Tokens: tokens,
+		Log:    quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -94,3 +96,6 @@ var sample = connector.Message{
 	Link:     "http://127.0.0.1:8080/orders/shop/D20261126005009000001",
 	Key:      "big_order/shop/D20261126005009000001/created",
 }
+
+// quiet drops the clients' logs: the tests check what they do.
+var quiet = slog.New(slog.DiscardHandler)

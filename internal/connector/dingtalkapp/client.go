@@ -221,28 +221,52 @@ func noRecipientHint(unreachable []string) string {
 const unknownSendHint = "发送工作通知后没有收到钉钉的应答，是否已发出未知；系统会重发，钉钉同一天对同一人的相同内容只送达一次，不会重复打扰"
 
 // call posts body to path with the app's token. When DingTalk says the
-// token is invalid or expired, the token is forgotten in the shared cache
-// and fetched again, once.
+// token is invalid or expired, the token is replaced in the shared cache
+// and the call made again, once.
 func (c *Client) call(ctx context.Context, op, path string, body any) (answer, error) {
-	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.Token(ctx, c.tokenKey, c.fetchToken)
-		if err != nil {
-			return answer{}, err
-		}
-		a, err := c.post(ctx, op, path, tok, body)
-		if err == nil || !c.tokenRefused(a) {
-			return a, err
-		}
-		if ferr := c.tokens.Forget(ctx, c.tokenKey); ferr != nil {
-			return a, fmt.Errorf("dingtalkapp: system %q: forgetting a refused token: %w", c.system, ferr)
-		}
-		if attempt > 0 {
-			ce, _ := connector.AsCallError(err)
-			ce.Hint = "钉钉刚发放的 access_token 也被拒绝：核对 app_key 与 app_secret 属于同一个企业内部应用、base_url 指向 " + DefaultBaseURL
-			return a, ce
-		}
-		c.log.Info("dingtalkapp: access token refused; fetching a new one", "system", c.system, "op", op, "errcode", codeText(a))
+	tok, err := c.tokens.Token(ctx, c.tokenKey, c.fetchToken)
+	if err != nil {
+		return answer{}, err
 	}
+	a, err := c.post(ctx, op, path, tok, body)
+	if err == nil || !c.tokenRefused(a) {
+		return a, err
+	}
+	c.log.Info("dingtalkapp: access token refused; fetching a new one", "system", c.system, "op", op, "errcode", codeText(a))
+	if tok, err = c.renewToken(ctx, tok); err != nil {
+		return answer{}, err
+	}
+	a, err = c.post(ctx, op, path, tok, body)
+	if err != nil && c.tokenRefused(a) {
+		ce, _ := connector.AsCallError(err)
+		ce.Hint = "钉钉刚发放的 access_token 也被拒绝：核对 app_key 与 app_secret 属于同一个企业内部应用、base_url 指向 " + DefaultBaseURL
+		if ferr := c.tokens.Forget(ctx, c.tokenKey); ferr != nil {
+			return a, fmt.Errorf("dingtalkapp: system %q: forgetting a refused token: %w (after %w)", c.system, ferr, ce)
+		}
+		return a, ce
+	}
+	return a, err
+}
+
+// renewing holds one lock per token key: the senders of one app in this
+// process replace a refused token one at a time, so that the first fetches
+// a new one and the others take it.
+var renewing sync.Map
+
+// renewToken replaces the refused token in the cache, unless another
+// sender already has: then its token is the one to use.
+func (c *Client) renewToken(ctx context.Context, refused string) (string, error) {
+	mu, _ := renewing.LoadOrStore(c.tokenKey, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	cur, err := c.tokens.Token(ctx, c.tokenKey, c.fetchToken)
+	if err != nil || cur != refused {
+		return cur, err
+	}
+	if err := c.tokens.Forget(ctx, c.tokenKey); err != nil {
+		return "", fmt.Errorf("dingtalkapp: system %q: forgetting a refused token: %w", c.system, err)
+	}
+	return c.tokens.Token(ctx, c.tokenKey, c.fetchToken)
 }
 
 // tokenRefused reports whether an answer says the token is invalid or

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,5 +145,40 @@ func TestSettingsProblems(t *testing.T) {
 	}
 	if ps := (&Settings{AppKey: "dingabc", AppSecret: "x", AgentID: 1, TokenCodes: []string{"40014", " 42001"}}).Validate(); len(ps) != 0 {
 		t.Errorf("good settings: %+v", ps)
+	}
+}
+
+// Senders meeting a revoked token at once replace it once between them.
+func TestConcurrentRefreshFetchesOnce(t *testing.T) {
+	r := newRig(t, SimConfig{QPS: -1})
+	tokens := &connector.MemoryTokens{Now: r.clock.Now}
+	var senders []*Client
+	for range 4 {
+		senders = append(senders, r.client(t, goodSettings(), tokens))
+	}
+	send(t, senders[0], msgTo("warm", "u1"))
+	r.sim.RevokeTokens(testAppKey)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := senders[i%4].Send(context.Background(), msgTo("k"+strconv.Itoa(i), "u2"))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := r.sim.TokenCalls(); n != 2 {
+		t.Fatalf("%d gettoken calls, want 2: the first and one replacement", n)
+	}
+	if n := len(r.sim.Inbox("u2")); n != 16 {
+		t.Fatalf("u2 received %d messages, want 16", n)
 	}
 }

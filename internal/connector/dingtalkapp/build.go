@@ -33,7 +33,7 @@ func (c *Client) build(m connector.Message) (msg []byte, cut bool, err error) {
 	}
 	text := toDingMarkdown(m.Markdown)
 	if strings.TrimSpace(text) == "" {
-		text = m.Text
+		text = hardBreaks(m.Text) // plain text keeps its lines
 	}
 	if strings.TrimSpace(text) == "" {
 		text = m.Title // DingTalk needs a text
@@ -100,7 +100,13 @@ func toDingMarkdown(md string) string {
 			b.WriteString(l + "\n")
 		}
 	}
-	lines := imtext.Lines(strings.TrimRight(b.String(), "\n"))
+	return hardBreaks(strings.TrimRight(b.String(), "\n"))
+}
+
+// hardBreaks ends every line followed by another within a paragraph with
+// two spaces, DingTalk's line break.
+func hardBreaks(s string) string {
+	lines := imtext.Lines(s)
 	for i := 0; i+1 < len(lines); i++ {
 		if strings.TrimSpace(lines[i]) != "" && strings.TrimSpace(lines[i+1]) != "" && !strings.HasSuffix(lines[i], "  ") {
 			lines[i] += "  "

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/simfault"
@@ -217,13 +218,15 @@ func TestMessageShape(t *testing.T) {
 	cases := []struct {
 		name, msgType, link string
 		want                string
+		text                string // a message with only Text, when set
 	}{
+		{"text only", TypeMarkdown, "", `{"msgtype":"markdown","markdown":{"title":"新订单 D1","text":"新订单 D1  \n金额 ¥5,999.00"}}`, "新订单 D1\n金额 ¥5,999.00"},
 		{"markdown", TypeMarkdown, "https://shop.example/o/1",
-			`{"msgtype":"markdown","markdown":{"title":"新订单 D1","text":` + jsonQuote(wantText) + `}}`},
+			`{"msgtype":"markdown","markdown":{"title":"新订单 D1","text":` + jsonQuote(wantText) + `}}`, ""},
 		{"action_card", TypeActionCard, "https://shop.example/o/1",
-			`{"msgtype":"action_card","action_card":{"title":"新订单 D1","markdown":` + jsonQuote(wantText) + `,"single_title":"查看订单","single_url":"https://shop.example/o/1"}}`},
+			`{"msgtype":"action_card","action_card":{"title":"新订单 D1","markdown":` + jsonQuote(wantText) + `,"single_title":"查看订单","single_url":"https://shop.example/o/1"}}`, ""},
 		{"action_card without a link", TypeActionCard, "",
-			`{"msgtype":"markdown","markdown":{"title":"新订单 D1","text":` + jsonQuote(wantText) + `}}`},
+			`{"msgtype":"markdown","markdown":{"title":"新订单 D1","text":` + jsonQuote(wantText) + `}}`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -232,6 +235,9 @@ func TestMessageShape(t *testing.T) {
 			s.MsgType = tc.msgType
 			c := r.client(t, s, nil)
 			m := connector.Message{Title: "新订单 D1", Markdown: md, Link: tc.link, To: people("u1")}
+			if tc.text != "" {
+				m.Markdown, m.Text = "", tc.text
+			}
 			msg, cut, err := c.Render(m)
 			if err != nil || cut || string(msg) != tc.want {
 				t.Fatalf("render: %v %v\n got %s\nwant %s", err, cut, msg, tc.want)
@@ -279,5 +285,43 @@ func TestSimRefusals(t *testing.T) {
 				t.Fatal("a refused message was delivered")
 			}
 		})
+	}
+}
+
+// An answer lost after the send is an unknown outcome; sending again is
+// safe, since DingTalk gives the same content to a person once a day. A
+// lost answer to gettoken or getsendresult changed nothing: retry.
+func TestLostAnswers(t *testing.T) {
+	r := newRig(t, SimConfig{})
+	c := r.client(t, goodSettings(), nil)
+	m := msgTo("lost", "u1")
+	r.sim.Faults().Inject(simfault.Fault{Kind: simfault.LoseAnswer, Count: 1, Match: func(req *http.Request) bool { return req.URL.Path == PathSend }})
+	_, err := c.Send(context.Background(), m)
+	ce, _ := connector.AsCallError(err)
+	if ce == nil || ce.Class != connector.Unknown || !strings.Contains(ce.Hint, "只送达一次") {
+		t.Fatalf("lost answer to asyncsend_v2: %+v", ce)
+	}
+	res := send(t, c, m)
+	if n := len(r.sim.Inbox("u1")); n != 1 {
+		t.Fatalf("u1 received %d messages after the resend, want 1", n)
+	}
+	got, err := c.Result(context.Background(), res.MessageID)
+	if err != nil || len(got.Forbidden) != 1 || got.Forbidden[0].Code != ForbiddenDuplicate {
+		t.Fatalf("the resend's result: %+v, %v; want u1 held back as a duplicate", got, err)
+	}
+
+	// Go's transport sends a GET again by itself when a reused connection
+	// drops before the answer, so gettoken loses two answers here.
+	for path, lose := range map[string]int{PathToken: 2, PathResult: 1} {
+		r := newRig(t, SimConfig{})
+		c := r.client(t, goodSettings(), nil)
+		res := send(t, c, msgTo("x", "u1"))
+		if path == PathToken {
+			r.clock.Add(2 * time.Hour) // the cached token is due for renewal
+		}
+		r.sim.Faults().Inject(simfault.Fault{Kind: simfault.LoseAnswer, Count: lose, Match: func(req *http.Request) bool { return req.URL.Path == path }})
+		if _, err := c.ReadStatus(context.Background(), res.MessageID); connector.ClassOf(err) != connector.Retry {
+			t.Errorf("lost answer to %s: %v, want retry", path, err)
+		}
 	}
 }

@@ -41,6 +41,12 @@ type Options struct {
 	// TokenCodes are the errcodes (or errcode 88's sub_codes) meaning the
 	// token is invalid or expired (default 40014, 42001).
 	TokenCodes []int
+	// RobotCode is the app robot's code for DING messages (default
+	// AppKey); APIBaseURL the new API root (default DefaultAPIBaseURL);
+	// DingMaxChars bounds a DING's content (default DingMaxChars).
+	RobotCode    string
+	APIBaseURL   string
+	DingMaxChars int
 	// Tokens keeps the access token; senders sharing it share the token. A
 	// MemoryTokens on Now when nil.
 	Tokens connector.TokenCache
@@ -54,6 +60,9 @@ type Options struct {
 type Client struct {
 	system     string
 	base       string
+	apiBase    string
+	robotCode  string
+	dingMax    int
 	appKey     string
 	appSecret  string
 	agentID    int64
@@ -79,7 +88,17 @@ var (
 func New(o Options) (*Client, error) {
 	base, err := checkBaseURL(o.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("dingtalkapp: system %q: %w", o.System, err)
+		return nil, fmt.Errorf("dingtalkapp: system %q: base_url %w", o.System, err)
+	}
+	apiBase, err := checkRoot(o.APIBaseURL, DefaultAPIBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("dingtalkapp: system %q: api_base_url %w", o.System, err)
+	}
+	if o.RobotCode == "" {
+		o.RobotCode = o.AppKey
+	}
+	if o.DingMaxChars <= 0 {
+		o.DingMaxChars = DingMaxChars
 	}
 	if o.AppKey == "" || o.AppSecret == "" {
 		return nil, fmt.Errorf("dingtalkapp: system %q: app_key and app_secret are required", o.System)
@@ -123,7 +142,7 @@ func New(o Options) (*Client, error) {
 		codes[c] = true
 	}
 	return &Client{
-		system: o.System, base: base, appKey: o.AppKey, appSecret: o.AppSecret, agentID: o.AgentID,
+		system: o.System, base: base, apiBase: apiBase, robotCode: o.RobotCode, dingMax: o.DingMaxChars, appKey: o.AppKey, appSecret: o.AppSecret, agentID: o.AgentID,
 		msgType: o.MsgType, maxBytes: o.MaxMsgBytes, maxUsers: o.MaxUsers, maxDepts: o.MaxDepts,
 		tokenCodes: codes, tokens: o.Tokens, tokenKey: TokenKey(base, o.AppKey),
 		http: o.HTTP, now: o.Now, log: o.Log,

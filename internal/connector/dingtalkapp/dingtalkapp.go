@@ -4,8 +4,10 @@
 // topapi/message/corpconversation/asyncsend_v2 to users, departments or the
 // whole company, split into calls within the API's recipient limits, as a
 // markdown or action_card message cut to the 2048-byte msg limit. Read
-// status comes afterwards from getsendresult. Sim is a strict local
-// DingTalk for tests, the demo and benchmarks.
+// status comes afterwards from getsendresult. DingSender sends the strong
+// reminder, a DING message in the app, by SMS or by phone, through the
+// app's robot on the new API. Sim is a strict local DingTalk for tests,
+// the demo and benchmarks.
 package dingtalkapp
 
 import (
@@ -60,6 +62,11 @@ type Settings struct {
 	AgentID   int64         `yaml:"agent_id" required:"true" min:"1" doc:"the app's AgentId, shown on the same page: work notifications are sent in its name"`
 	MsgType   string        `yaml:"msgtype" enum:"markdown,action_card" doc:"the message type: markdown (default) or action_card (markdown with a button to the order)"`
 
+	// DING messages (强提醒) go through the app's robot on the new API.
+	RobotCode    string `yaml:"robot_code" doc:"the app robot's RobotCode for DING messages (default app_key, as an internal app's robot has it)"`
+	APIBaseURL   string `yaml:"api_base_url" doc:"root of DingTalk's new API, where DING messages go (default https://api.dingtalk.com)"`
+	DingMaxChars int    `yaml:"ding_max_chars" min:"20" doc:"longest DING content in characters; longer ones are cut with … and the link (default 500)"`
+
 	// Knobs for what the documentation leaves open; the defaults follow
 	// im.md and the built-in simulator.
 	MaxMsgBytes int      `yaml:"max_msg_bytes" min:"256" doc:"largest msg object in bytes (default 2048; the markdown page says 5000 characters of text, the send page 2048 bytes of msg)"`
@@ -81,6 +88,11 @@ func (s *Settings) Validate() []config.FieldProblem {
 	if s.AgentID < 0 {
 		out = append(out, config.FieldProblem{Key: "agent_id", Msg: "agent_id is negative", Hint: "write the app's AgentId, a positive number"})
 	}
+	if s.APIBaseURL != "" {
+		if _, err := checkRoot(s.APIBaseURL, DefaultAPIBaseURL); err != nil {
+			out = append(out, config.FieldProblem{Key: "api_base_url", Msg: "api_base_url " + err.Error(), Hint: "leave it out for " + DefaultAPIBaseURL + ", or point it at a simulator on this machine"})
+		}
+	}
 	for _, c := range s.TokenCodes {
 		if _, err := strconv.Atoi(strings.TrimSpace(c)); err != nil {
 			out = append(out, config.FieldProblem{Key: "token_invalid_codes", Msg: fmt.Sprintf("%q is not a number", c),
@@ -92,19 +104,21 @@ func (s *Settings) Validate() []config.FieldProblem {
 
 // checkBaseURL accepts an absolute http(s) root; plain http only to a
 // simulator on this machine, since the calls carry the app's secret.
-func checkBaseURL(raw string) (string, error) {
+func checkBaseURL(raw string) (string, error) { return checkRoot(raw, DefaultBaseURL) }
+
+func checkRoot(raw, def string) (string, error) {
 	if raw == "" {
-		return DefaultBaseURL, nil
+		return def, nil
 	}
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", fmt.Errorf("base_url %q is not an absolute http(s) URL like %s", raw, DefaultBaseURL)
+		return "", fmt.Errorf("%q is not an absolute http(s) URL like %s", raw, def)
 	}
 	if u.Scheme == "http" && !imhook.IsLoopback(u.Hostname()) {
-		return "", fmt.Errorf("base_url %q must use https (plain http only to a simulator on this machine): the calls carry the app's secret", raw)
+		return "", fmt.Errorf("%q must use https (plain http only to a simulator on this machine): the calls carry the app's secret", raw)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("base_url %q must not have a query or fragment", raw)
+		return "", fmt.Errorf("%q must not have a query or fragment", raw)
 	}
 	return u.String(), nil
 }
@@ -143,17 +157,20 @@ func NewFromEnv(env connector.Env) (*Client, error) {
 		codes = append(codes, n)
 	}
 	return New(Options{
-		System:      env.System.Name,
-		BaseURL:     env.System.BaseURL,
-		AppKey:      s.AppKey,
-		AppSecret:   s.AppSecret.Reveal(),
-		AgentID:     s.AgentID,
-		MsgType:     s.MsgType,
-		MaxMsgBytes: s.MaxMsgBytes,
-		TokenCodes:  codes,
-		Tokens:      env.Tokens,
-		HTTP:        env.HTTP,
-		Now:         env.Clock(),
-		Log:         env.Log,
+		System:       env.System.Name,
+		BaseURL:      env.System.BaseURL,
+		AppKey:       s.AppKey,
+		AppSecret:    s.AppSecret.Reveal(),
+		AgentID:      s.AgentID,
+		MsgType:      s.MsgType,
+		MaxMsgBytes:  s.MaxMsgBytes,
+		TokenCodes:   codes,
+		RobotCode:    s.RobotCode,
+		APIBaseURL:   s.APIBaseURL,
+		DingMaxChars: s.DingMaxChars,
+		Tokens:       env.Tokens,
+		HTTP:         env.HTTP,
+		Now:          env.Clock(),
+		Log:          env.Log,
 	})
 }

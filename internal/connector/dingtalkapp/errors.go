@@ -48,6 +48,13 @@ const (
 	newAppQPS     = "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi"
 	newAPIQPS     = "Forbidden.AccessDenied.QpsLimitForApi"
 	newOrgMonthly = "Forbidden.AccessDenied.ApiCountLimitForOrg"
+
+	// DING messages (im.md 2.6), HTTP 400.
+	CodeDingReceivers = "ding.receivercount.limit"
+	CodeDingQuota     = "ding.serverquota.insufficient"
+	CodeDingTooFast   = "toomuch.msg"
+	CodeDingRobot     = "invalid.chatbotId"
+	CodeDingNoStaff   = "miss.staffId"
 )
 
 const appPage = "钉钉开发者后台 → 应用开发 → 企业内部应用 → 该应用"
@@ -128,7 +135,21 @@ func (c *Client) classifyNew(op string, status int, body []byte, now time.Time) 
 	}
 	ce := &connector.CallError{System: c.system, Op: op, Code: fmt.Sprintf("HTTP %d %s", status, a.Code), Message: a.Message, Class: connector.Permanent}
 	wrongAPI := "（base_url 应为 " + DefaultBaseURL + "，而非新版 api.dingtalk.com）"
+	if op == opDing {
+		wrongAPI = ""
+	}
 	switch a.Code {
+	case CodeDingReceivers:
+		ce.Hint = fmt.Sprintf("DING 的接收人超过钉钉单次上限（应用内 %d 人，短信与电话 %d 人）：请报告此问题", DingMaxApp, DingMaxCall)
+	case CodeDingQuota:
+		ce.Hint = "短信或电话 DING 的额度不足：在钉钉管理后台购买 DING 加量包，或让规则改用应用内 DING（ding:app）"
+	case CodeDingTooFast:
+		ce.Class, ce.RetryAfter = connector.SlowDown, untilNextMinute(now)
+		ce.Hint = "该机器人每分钟发送的 DING 过多，已限流；系统会在下一分钟再发"
+	case CodeDingRobot:
+		ce.Hint = "robot_code 不是该应用机器人的 robotCode：在" + appPage + " → 机器人 中查看 RobotCode（企业内部应用通常与 AppKey 相同），并确认已开通 DING 消息（专业版或专属版，权限 Premium.Ding.Write）"
+	case CodeDingNoStaff:
+		ce.Hint = "DING 缺少接收人：为收件人配置 dingtalk_userid"
 	case newBadSecret:
 		ce.Hint = "app_key 或 app_secret 不正确：从" + appPage + " → 凭证与基础信息 重新复制" + wrongAPI
 	case newBadToken:
@@ -147,6 +168,9 @@ func (c *Client) classifyNew(op string, status int, body []byte, now time.Time) 
 			return nil // a gateway's error in JSON: StatusError decides
 		}
 		ce.Hint = "钉钉拒绝了请求（" + a.Code + "）" + wrongAPI
+		if op == opDing && status == http.StatusForbidden {
+			ce.Hint = "钉钉拒绝了 DING 消息（" + a.Code + "）：DING 需要专业版或专属版，并在" + appPage + " → 权限管理 中开通 Premium.Ding.Write"
+		}
 	}
 	return ce
 }

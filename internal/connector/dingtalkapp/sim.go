@@ -49,6 +49,9 @@ type SimConfig struct {
 	ReadAfter time.Duration
 	// ResultWindow is how long getsendresult answers for a task (24 h).
 	ResultWindow time.Duration
+	// DingPerMinute is how many DING messages a robot sends a minute
+	// (6000); more get toomuch.msg.
+	DingPerMinute int
 }
 
 // App is one enterprise internal app of the simulated organisation.
@@ -58,6 +61,20 @@ type App struct {
 	// NoPermission makes the app lack the permission for the message APIs:
 	// errcode 88 with sub_code 60011.
 	NoPermission bool
+	// RobotCode is the app robot's code for DING messages (default Key).
+	RobotCode string
+	// DingPack is how many SMS and phone DING receivers the organisation
+	// has bought; past it they get ding.serverquota.insufficient.
+	DingPack int
+}
+
+// Ding is one accepted DING message.
+type Ding struct {
+	OpenDingID string    `json:"open_ding_id"`
+	At         time.Time `json:"at"`
+	RemindType int       `json:"remind_type"`
+	Receivers  []string  `json:"receivers"`
+	Content    string    `json:"content"`
 }
 
 // Delivery is one work notification as one person received it.
@@ -127,6 +144,8 @@ type Sim struct {
 	seen       map[string]bool
 	qps        map[string][]time.Time
 	tokenCalls int
+	dings      []Ding
+	dingTimes  map[string][]time.Time
 }
 
 type simApp struct {
@@ -189,9 +208,12 @@ func NewSim(cfg SimConfig) *Sim {
 	if cfg.ResultWindow <= 0 {
 		cfg.ResultWindow = 24 * time.Hour
 	}
+	if cfg.DingPerMinute <= 0 {
+		cfg.DingPerMinute = 6000
+	}
 	return &Sim{cfg: cfg, apps: map[string]*simApp{}, tokens: map[string]*simToken{}, users: map[string]bool{},
 		deptUsers: map[string][]string{}, deptParent: map[string]string{}, tasks: map[int64]*simTask{},
-		nextTask: 256271667526, daily: map[string]int{}, seen: map[string]bool{}, qps: map[string][]time.Time{}}
+		nextTask: 256271667526, daily: map[string]int{}, seen: map[string]bool{}, qps: map[string][]time.Time{}, dingTimes: map[string][]time.Time{}}
 }
 
 // Config returns the configuration in effect, defaults filled in.
@@ -206,7 +228,17 @@ func (s *Sim) Faults() *simfault.Injector { return &s.faults }
 func (s *Sim) AddApp(a App) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a.RobotCode == "" {
+		a.RobotCode = a.Key
+	}
 	s.apps[a.Key] = &simApp{App: a}
+}
+
+// Dings lists the accepted DING messages, oldest first.
+func (s *Sim) Dings() []Ding {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.dings)
 }
 
 // AddUser adds a person of the organisation, a member of the given
@@ -398,6 +430,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out, serr = s.appCall(r, now, set.Has(simfault.Throttle))
+	case PathDing:
+		s.ding(w, r, now, set)
+		return
 	case PathInspect:
 		s.inspect(w)
 		return

@@ -14,7 +14,7 @@ import (
 	"orderhub/internal/connector"
 )
 
-func send(t *testing.T, c *Client, m connector.Message) connector.SendResult {
+func send(t *testing.T, c connector.Sender, m connector.Message) connector.SendResult {
 	t.Helper()
 	res, err := c.Send(context.Background(), m)
 	if err != nil {

@@ -56,6 +56,8 @@ func TestConfigProblems(t *testing.T) {
 		{"robot msgtype spelling", good + "    msgtype: actionCard\n", "msgtype"},
 		{"misspelt key", good + "    agentid: 1\n", "agentid"},
 		{"max_msg_bytes too small", good + "    max_msg_bytes: 100\n", "max_msg_bytes"},
+		{"api_base_url over plain http", good + "    api_base_url: http://api.dingtalk.com\n", "api_base_url"},
+		{"ding_max_chars too small", good + "    ding_max_chars: 5\n", "ding_max_chars"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

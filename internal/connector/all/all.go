@@ -5,6 +5,7 @@ package all
 import (
 	_ "orderhub/internal/connector/aliyunsms"
 	_ "orderhub/internal/connector/dingtalk"
+	_ "orderhub/internal/connector/dingtalkapp"
 	_ "orderhub/internal/connector/feishu"
 	_ "orderhub/internal/connector/jdy"
 	_ "orderhub/internal/connector/k3cloud"

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -70,18 +69,17 @@ func vars(d Data) map[string]string {
 	}
 }
 
-// payload is the event and the order (buyer data masked) as JSON, for a
-// channel that carries data to a team's own system.
-func payload(rule string, o order.Order, ev Event) (json.RawMessage, error) {
-	b, err := json.Marshal(struct {
-		Rule  string      `json:"rule"`
-		Event Event       `json:"event"`
-		Order order.Order `json:"order"`
-	}{rule, ev, o.Masked()})
-	if err != nil {
-		return nil, fmt.Errorf("encoding the order for a webhook: %w", err)
+// payload is the event and the order as data, for a channel that carries
+// it to a team's own system (an outgoing webhook), in the shape another
+// orderhub's standard-scheme webhook source takes. The order is whole,
+// buyer included: the receiver is the team's own system, reached over a
+// signed call, and ships or invoices with it.
+func payload(o order.Order, ev Event) (json.RawMessage, error) {
+	at := ev.At
+	if at.IsZero() {
+		at = o.UpdatedAt
 	}
-	return b, nil
+	return connector.OrderEventPayload(ev.Type, at, o)
 }
 
 // chainStart is where a chain begins for some of a message's recipients.

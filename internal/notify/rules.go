@@ -352,7 +352,7 @@ func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, err
 	for i, ch := range r.Channels {
 		m := msg
 		if rs.payload[ch] {
-			p, err := payload(r.Name, o, ev)
+			p, err := payload(o, ev)
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: %w", r.Name, err)
 			}

@@ -176,7 +176,7 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			}
 			orders[e.OrderID] = o
 		}
-		ev := Event{Type: e.Type, From: e.StatusFrom, To: e.StatusTo, Version: e.Version}
+		ev := Event{Type: e.Type, From: e.StatusFrom, To: e.StatusTo, Version: e.Version, At: e.At}
 		matches, err := su.Rules.Match(*o, ev)
 		if err != nil {
 			// One order whose data a condition or template cannot take must

@@ -75,6 +75,8 @@ func init() {
 			NewSettings: func() any { return new(Settings) },
 		},
 		Send: &connector.SendCapability{
+			// The body is the event and the order (Message.Payload).
+			Payload: true,
 			// The spec states no rate and no size limit; a receiver that is
 			// overwhelmed answers 429 or 503, and the hub waits.
 			Provider: "Webhook",

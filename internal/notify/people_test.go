@@ -37,6 +37,9 @@ type personSender struct {
 	got    []connector.Message
 	refuse *connector.CallError
 	read   map[string]bool // userids who read every message
+	// limited refuses, once each, messages to these people as the
+	// provider's per-number limit does.
+	limited map[string]time.Duration
 }
 
 func (p *personSender) Send(_ context.Context, m connector.Message) (connector.SendResult, error) {
@@ -44,6 +47,12 @@ func (p *personSender) Send(_ context.Context, m connector.Message) (connector.S
 	defer p.mu.Unlock()
 	if p.refuse != nil {
 		return connector.SendResult{}, p.refuse
+	}
+	for _, rc := range m.To {
+		if wait, ok := p.limited[rc.Person]; ok {
+			delete(p.limited, rc.Person)
+			return connector.SendResult{}, &connector.CallError{Class: connector.SlowDown, Code: "isv.BUSINESS_LIMIT_CONTROL", RetryAfter: wait, PerMessage: true}
+		}
 	}
 	p.got = append(p.got, m)
 	return connector.SendResult{MessageID: "task-" + m.Key, Code: "0"}, nil
@@ -401,5 +410,36 @@ func TestInbox(t *testing.T) {
 		if d.State != store.DeliverySent {
 			t.Errorf("delivery %d is %s", d.ID, d.State)
 		}
+	}
+}
+
+// A throttle of one message's recipients holds that message alone; the
+// endpoint's other messages go on.
+func TestARecipientsLimitHoldsOnlyTheirMessage(t *testing.T) {
+	e, app, _ := peopleEnv(t, `rules:
+  to_buyer: {on: [created], channels: [app], to: [buyer], template: new_order}
+`)
+	in := func(no, phone string) store.Incoming {
+		at := e.clock.Now()
+		return store.Incoming{Order: order.Order{Source: "shop_orders", OrderNo: no, Status: order.StatusCreated, Currency: "CNY", Total: 100,
+			Buyer: order.Buyer{Phone: phone}, CreatedAt: at, UpdatedAt: at}, Raw: []byte(`{}`), ReceivedAt: at}
+	}
+	if _, err := e.store.Apply(context.Background(), []store.Incoming{in("B1", "13700000001"), in("B2", "13700000002")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.disp.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app.limited = map[string]time.Duration{"buyer": time.Hour} // the first buyer's number is over its limit
+	if _, err := e.stage.SendFor(context.Background(), e.stage.Setup().Endpoints["app"], 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := app.messages(); len(got) != 1 || got[0].To[0].Mobile != "13700000002" {
+		t.Fatalf("while one number is held, app got %+v; want the other buyer's message", got)
+	}
+	e.clock.Add(time.Hour)
+	e.drainAll("app")
+	if got := app.messages(); len(got) != 2 || got[1].To[0].Mobile != "13700000001" {
+		t.Errorf("after the hour app got %+v", got)
 	}
 }

@@ -184,7 +184,7 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 	// overflow merged.
 	if free > 0 {
 		if !ep.paced() {
-			queued, err := st.store.Queued(ctx, tx, ep.System, stepMax)
+			queued, err := st.store.Queued(ctx, tx, ep.System, now, stepMax)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -192,14 +192,14 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 				out = append(out, single(d))
 			}
 		} else {
-			waiting, err := st.store.QueuedCount(ctx, tx, ep.System)
+			waiting, err := st.store.QueuedCount(ctx, tx, ep.System, now)
 			if err != nil {
 				return nil, 0, err
 			}
 			fit := maxDigestRows(budget)
 			alone := splitSlots(waiting, free, fit)
 			want := alone + (free-alone)*fit
-			queued, err := st.store.Queued(ctx, tx, ep.System, min(want, waiting))
+			queued, err := st.store.Queued(ctx, tx, ep.System, now, min(want, waiting))
 			if err != nil {
 				return nil, 0, err
 			}
@@ -506,7 +506,13 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 			if wait < time.Second {
 				wait = time.Minute
 			}
-			e.PausedUntil, e.PauseReason = now.Add(wait), "throttled: "+ce.Code
+			if ce.PerMessage {
+				// The provider throttled this message's recipients (one
+				// number's daily limit): it alone waits.
+				oc.HoldUntil = now.Add(wait)
+			} else {
+				e.PausedUntil, e.PauseReason = now.Add(wait), "throttled: "+ce.Code
+			}
 			oc.State, oc.Outcome, oc.SpendNoAttempt, oc.Wait = store.DeliveryQueued, "slow_down", true, "throttled"
 			oc.Code, oc.Error = ce.Code, deliveryError(ce)
 			st.metrics.throttled.WithLabelValues(ep.System).Inc()

@@ -331,20 +331,22 @@ func (s *Store) MarkWaiting(ctx context.Context, tx *sql.Tx, system, why string)
 	return nil
 }
 
-// QueuedCount is how many messages wait in system's queue.
-func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string) (int, error) {
+// QueuedCount is how many messages wait in system's queue and may go at
+// now (a message held for its recipients waits until its due_at).
+func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string, now time.Time) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM deliveries WHERE system = ? AND state = 'queued'`), system).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM deliveries WHERE system = ? AND state = 'queued' AND due_at <= ?`),
+		system, now.UnixMicro()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: counting the queue of %s: %w", system, err)
 	}
 	return n, nil
 }
 
-// Queued reads up to limit messages of system's queue, the most urgent
-// first and otherwise in the order they were queued.
-func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, limit int) ([]Delivery, error) {
+// Queued reads up to limit messages of system's queue that may go at now,
+// the most urgent first and otherwise in the order they were queued.
+func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
 	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM deliveries
-		WHERE system = ? AND state = 'queued' ORDER BY priority DESC, id LIMIT ?`, system, limit)
+		WHERE system = ? AND state = 'queued' AND due_at <= ? ORDER BY priority DESC, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
 // DueCollected reads up to limit messages digest rules collected for
@@ -446,6 +448,9 @@ type AttemptOutcome struct {
 	// SpendNoAttempt gives the attempt back: the call was throttled or not
 	// made, which is no failure of the message.
 	SpendNoAttempt bool
+	// HoldUntil, for a message queued again, is when it may go (its
+	// recipients were throttled, not the endpoint).
+	HoldUntil time.Time
 }
 
 // FinishAttempts records the answers of calls inside tx.
@@ -456,7 +461,7 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 	n := now.UnixMicro()
 	upd, err := tx.PrepareContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
 		cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-		attempts = attempts - ?, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
+		attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
 		error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id = ?`))
 	if err != nil {
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
@@ -481,7 +486,7 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 			giveBack = 1
 		}
 		if _, err := upd.ExecContext(ctx, string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
-			giveBack, string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
+			giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
 			return fmt.Errorf("store: recording the answer for delivery %d: %w", o.DeliveryID, err)
 		}
 		if _, err := att.ExecContext(ctx, n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.DeliveryID, o.Attempt); err != nil {
@@ -514,10 +519,10 @@ func (s *Store) SetReadState(ctx context.Context, tx *sql.Tx, id int64, state st
 func (s *Store) HasDue(ctx context.Context, system string, now, stale time.Time) (bool, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, s.rebind(`SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'queued' LIMIT 1) a) +
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'queued' AND due_at <= ? LIMIT 1) a) +
 		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'collecting' AND due_at <= ? LIMIT 1) b) +
 		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'sending' AND updated_at < ? LIMIT 1) c)`),
-		system, system, now.UnixMicro(), system, stale.UnixMicro()).Scan(&n)
+		system, now.UnixMicro(), system, now.UnixMicro(), system, stale.UnixMicro()).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: looking for due messages of %s: %w", system, err)
 	}
@@ -617,8 +622,8 @@ func (s *Store) GetDelivery(ctx context.Context, id int64) (Delivery, []Attempt,
 // with its attempts counted afresh. It reports false when the delivery is
 // not failed.
 func (s *Store) Resend(ctx context.Context, tx *sql.Tx, id int64, now time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'queued', attempts = 0, wait = 'resend', updated_at = ?
-		WHERE id = ? AND state = 'failed'`), now.UnixMicro(), id)
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'queued', attempts = 0, wait = 'resend', due_at = ?, updated_at = ?
+		WHERE id = ? AND state = 'failed'`), now.UnixMicro(), now.UnixMicro(), id)
 	if err != nil {
 		return false, fmt.Errorf("store: resending delivery %d: %w", id, err)
 	}

@@ -74,7 +74,7 @@ func (c *Client) classify(a answer, status int, call *sendCall, now time.Time) *
 	}
 	switch code := a.Code; {
 	case code == CodeLimitControl:
-		ce.Class = connector.SlowDown
+		ce.Class, ce.PerMessage = connector.SlowDown, true
 		level, permits := "天", 0
 		if m := flowControl.FindStringSubmatch(a.Message); m != nil {
 			level, permits = m[1], atoi(m[2])

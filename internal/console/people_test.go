@@ -151,4 +151,3 @@ func TestPeopleNeedAToken(t *testing.T) {
 		t.Errorf("PUT with the token: %d", status)
 	}
 }
-

@@ -51,9 +51,24 @@ func Notifications(cfg *config.Config, log *slog.Logger, inbox connector.Sender,
 	for _, name := range rules.Names() {
 		r, _ := rules.Rule(name)
 		for _, ch := range r.Channels {
-			if _, ok := su.Endpoints[ch]; !ok {
-				return nil, fmt.Errorf("rule %q: system %q cannot send messages", name, ch)
+			if _, ok := su.Endpoints[ch]; ok {
+				continue
 			}
+			// A step of a system (ding:phone): its variant sender, paced as
+			// an endpoint of its own.
+			sysName, variant, problem, _ := config.ResolveChannel(cfg, ch)
+			base, ok := su.Endpoints[sysName]
+			if problem != "" || !ok {
+				return nil, fmt.Errorf("rule %q: channel %q cannot send messages", name, ch)
+			}
+			kind, _ := connector.Lookup(base.Kind)
+			s, err := kind.Send.Variants.New(base.Sender, variant)
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: %w", name, err)
+			}
+			ep := *base
+			ep.System, ep.Sender = ch, s
+			su.Endpoints[ch] = &ep
 		}
 	}
 	return su, nil

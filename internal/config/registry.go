@@ -28,6 +28,10 @@ type KindSpec struct {
 	// Addressed reports that the kind sends to people, so a rule using it
 	// needs to:.
 	Addressed bool
+	// VariantPrefix and Variants are the kind's other ways to send, named
+	// in a rule as PREFIX:NAME or SYSTEM:NAME (ding:phone).
+	VariantPrefix string
+	Variants      []string
 }
 
 // SettingsValidator is implemented by settings structs that need checks beyond

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -316,6 +317,12 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 	for i, ch := range r.Channels {
 		p := fmt.Sprintf("%s.channels[%d]", path, i)
 		at := d.elemPos(join(path, "channels"), i)
+		if strings.Contains(ch, ":") {
+			if _, _, problem, hint := ResolveChannel(cfg, ch); problem != "" {
+				d.add(at, p, problem, hint)
+			}
+			continue
+		}
 		sys, ok := cfg.Systems[ch]
 		if !ok || sys == nil {
 			d.add(at, p, fmt.Sprintf("unknown system %q", ch), didYouMean(ch, keys(cfg.Systems), "configured systems"))
@@ -363,6 +370,47 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 	}
 }
 
+// ResolveChannel reads a channel step written PREFIX:NAME or SYSTEM:NAME
+// (ding:phone): a variant of a system's way to send. It returns the system
+// and the variant, or a problem and a hint.
+func ResolveChannel(cfg *Config, ch string) (system, variant, problem, hint string) {
+	head, name, _ := strings.Cut(ch, ":")
+	var candidates []string
+	if sys, ok := cfg.Systems[head]; ok && sys != nil {
+		candidates = []string{head}
+	} else {
+		for sname, sys := range cfg.Systems {
+			if spec, ok := LookupKind(sys.Kind); ok && sys != nil && spec.VariantPrefix == head {
+				candidates = append(candidates, sname)
+			}
+		}
+		sort.Strings(candidates)
+	}
+	switch len(candidates) {
+	case 0:
+		var known []string
+		for _, k := range Kinds() {
+			if k.VariantPrefix != "" {
+				known = append(known, k.VariantPrefix+":"+strings.Join(k.Variants, "|")+" (with a "+k.Kind+" system)")
+			}
+		}
+		return "", "", fmt.Sprintf("channel %q names no system and no kind of step", ch), "steps are written " + strings.Join(known, ", ") + ", or SYSTEM:STEP"
+	case 1:
+	default:
+		return "", "", fmt.Sprintf("channel %q could mean any of the systems %s", ch, strings.Join(candidates, ", ")),
+			"write the system's name before the colon, e.g. " + candidates[0] + ":" + name
+	}
+	system = candidates[0]
+	spec, _ := LookupKind(cfg.Systems[system].Kind)
+	if len(spec.Variants) == 0 {
+		return "", "", fmt.Sprintf("system %q (%s) has no steps to name after a colon", system, cfg.Systems[system].Kind), "name the system alone"
+	}
+	if !slices.Contains(spec.Variants, name) {
+		return "", "", fmt.Sprintf("system %q has no step %q", system, name), "its steps: " + strings.Join(spec.Variants, ", ")
+	}
+	return system, name, "", ""
+}
+
 // checkRecipients checks a rule's to: entries and that its channels fit
 // them: a channel that sends to people needs to:.
 func (d *decoder) checkRecipients(cfg *Config, r *Rule, path string) {
@@ -398,6 +446,9 @@ func (d *decoder) checkRecipients(cfg *Config, r *Rule, path string) {
 		return
 	}
 	for i, ch := range r.Channels {
+		if sysName, _, problem, _ := ResolveChannel(cfg, ch); strings.Contains(ch, ":") && problem == "" {
+			ch = sysName
+		}
 		if sys, ok := cfg.Systems[ch]; ok && sys != nil {
 			if spec, ok := LookupKind(sys.Kind); ok && spec.Addressed {
 				d.add(d.elemPos(join(path, "channels"), i), fmt.Sprintf("%s.channels[%d]", path, i),

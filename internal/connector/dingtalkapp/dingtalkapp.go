@@ -136,6 +136,17 @@ func init() {
 			CodeName:  "errcode",
 			Limits:    Limits,
 			New:       func(env connector.Env) (connector.Sender, error) { return NewFromEnv(env) },
+			// DING (强提醒) by the app's robot: in the app, by SMS or by a
+			// phone call, as rule steps ding:app, ding:sms, ding:phone.
+			Variants: &connector.SendVariants{Prefix: "ding", Names: []string{"app", "sms", "phone"},
+				New: func(base connector.Sender, name string) (connector.Sender, error) {
+					c, ok := base.(*Client)
+					remind, known := RemindType(name)
+					if !ok || !known {
+						return nil, fmt.Errorf("dingtalk_app: no DING step %q (app, sms or phone)", name)
+					}
+					return c.DingSender(remind)
+				}},
 		},
 	})
 }

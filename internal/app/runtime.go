@@ -79,6 +79,11 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	sort.Strings(channels)
 	api.RegisterPeople(mux, cfg.People, channels)
+	templates := map[string]string{}
+	for name, r := range cfg.Rules {
+		templates[name] = r.Template
+	}
+	api.RegisterStats(mux, templates)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux

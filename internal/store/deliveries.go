@@ -681,3 +681,60 @@ func (s *Store) CanonicalOrders(ctx context.Context, q Querier, ids []int64) (ma
 	}
 	return out, nil
 }
+
+// DeliveryStat counts deliveries of one rule to one endpoint in one state
+// (and read state).
+type DeliveryStat struct {
+	Rule, System string
+	State        DeliveryState
+	ReadState    string
+	Kind         string
+	Count        int
+}
+
+// DeliveryStats counts the deliveries created in [from, to) by rule,
+// endpoint, state, read state and kind.
+func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]DeliveryStat, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*) FROM deliveries
+		WHERE created_at >= ? AND created_at < ? GROUP BY rule, system, state, read_state, kind ORDER BY rule, system`),
+		from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: counting deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryStat
+	for rows.Next() {
+		var st DeliveryStat
+		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count); err != nil {
+			return nil, fmt.Errorf("store: counting deliveries: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// InboxStat counts one rule's inbox messages in [from, to) and how many
+// were read (opened).
+type InboxStat struct {
+	Rule          string
+	Count, Opened int
+}
+
+// InboxStats counts inbox messages by rule.
+func (s *Store) InboxStats(ctx context.Context, from, to time.Time) ([]InboxStat, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, count(*), sum(CASE WHEN read_at > 0 THEN 1 ELSE 0 END) FROM inbox
+		WHERE created_at >= ? AND created_at < ? GROUP BY rule ORDER BY rule`), from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: counting inbox messages: %w", err)
+	}
+	defer rows.Close()
+	var out []InboxStat
+	for rows.Next() {
+		var st InboxStat
+		if err := rows.Scan(&st.Rule, &st.Count, &st.Opened); err != nil {
+			return nil, fmt.Errorf("store: counting inbox messages: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}

@@ -18,6 +18,8 @@ const readRetry = time.Minute
 // unread_after has passed: a message everyone read is marked read; one
 // some left unread goes to the next channel of its chain, addressed to
 // them alone (escalated), or is marked unread when the chain has no next.
+// A message on a channel that cannot tell (SMS, email) escalates once its
+// unread_after has passed.
 func (st *Stage) CheckReads(ctx context.Context) error {
 	now := st.now()
 	due, err := st.store.DueReadChecks(ctx, now, 100)
@@ -39,7 +41,10 @@ func (st *Stage) checkRead(ctx context.Context, ep *Endpoint, d store.Delivery, 
 	state, nextCheck := "", time.Time{}
 	var unread []connector.Recipient
 	if rt, ok := trackerOf(ep); !ok {
-		state = "untracked" // the endpoint was reconfigured to a channel that cannot tell
+		// SMS and email cannot tell whether a message was read: with
+		// escalate:, its time passing unanswered is taken as unread, and
+		// the chain goes on.
+		state, unread = "untracked", msg.To
 	} else if status, err := rt.ReadStatus(ctx, d.MessageID); err != nil {
 		st.log.Warn("asking whether a message was read failed; asking again later", "delivery", d.ID, "system", d.System, "err", err)
 		state, nextCheck = d.ReadState, now.Add(readRetry)
@@ -76,7 +81,7 @@ func (st *Stage) checkRead(ctx context.Context, ep *Endpoint, d store.Delivery, 
 		next = st.fallback(d, unread, fmt.Sprintf("not read within %s", d.EscalateAfter), now, &steps)
 		state = "escalated"
 	}
-	if d.OrderID != 0 && state != "" && state != "untracked" && nextCheck.IsZero() {
+	if d.OrderID != 0 && state != "" && nextCheck.IsZero() {
 		steps = append(steps, store.TimelineStep{OrderID: d.OrderID, At: now, Stage: "read_status",
 			Detail: map[string]any{"rule": d.Rule, "system": d.System, "delivery": d.ID, "state": state, "unread": len(unread)}})
 	}

@@ -33,7 +33,7 @@ const wdtZeroTime = "0000-00-00 00:00:00"
 // helperFuncs returns the expr options that declare the helpers of m.
 func (m *Mapping) helperFuncs() []expr.Option {
 	dec := func(args ...any) (any, error) {
-		return toDecimal(args[0])
+		return boxDecimal(toDecimal(args[0]))
 	}
 	places := func(v any) (int, error) {
 		n, ok := v.(int)
@@ -53,7 +53,7 @@ func (m *Mapping) helperFuncs() []expr.Option {
 			if err != nil {
 				return nil, err
 			}
-			return d.Round(p)
+			return boxDecimal(d.Round(p))
 		}, new(func(any, int) Decimal)),
 		expr.Function("money", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
@@ -126,17 +126,19 @@ func (m *Mapping) helperFuncs() []expr.Option {
 // lookup implements lookup(table, key[, default]).
 func (m *Mapping) lookup(args ...any) (any, error) {
 	name, _ := args[0].(string)
-	t, ok := m.tables[name]
-	if !ok {
+	if _, ok := m.tables[name]; !ok {
 		return nil, fmt.Errorf("there is no lookup table %q", name)
 	}
 	k, hasKey := keyString(args[1])
 	if hasKey {
-		if v, found := t[k]; found {
+		if v, found := m.boxed[name][k]; found {
 			return v, nil
 		}
 	}
 	if len(args) == 3 {
+		if _, isText := args[2].(string); isText {
+			return args[2], nil // the default as given, without boxing it again
+		}
 		d, ok := keyString(args[2])
 		if !ok {
 			if !hasKey {
@@ -264,7 +266,7 @@ func decimalOperators() []expr.Option {
 			if err != nil {
 				return nil, err
 			}
-			return f(a, b)
+			return boxDecimal(f(a, b))
 		}, types...), expr.Operator(op, name))
 	}
 	for op, f := range cmp {
@@ -321,6 +323,35 @@ func funcType(l, r, out any) any {
 			return new(func(float64, Decimal) bool)
 		}
 	}
+}
+
+// smallDecimals holds the whole numbers -128…1023 as Decimal interface
+// values, and zeroDecimal the zero value: quantities, flags and most
+// comparisons' operands are among them, and returning a Decimal from a
+// helper boxes it, an allocation each time. Decimals are values, so one box
+// serves every use.
+var (
+	smallDecimals = func() (t [1152]any) {
+		for i := range t {
+			t[i] = Decimal{num: int64(i - 128), den: 1}
+		}
+		return t
+	}()
+	zeroDecimal any = Decimal{}
+)
+
+// boxDecimal is d as an interface value, the same value a plain conversion
+// gives, shared for the small whole numbers.
+func boxDecimal(d Decimal, err error) (any, error) {
+	if err == nil {
+		switch {
+		case d.den == 1 && d.num >= -128 && d.num < 1024:
+			return smallDecimals[d.num+128], nil
+		case d.den == 0 && d.num == 0:
+			return zeroDecimal, nil
+		}
+	}
+	return d, err
 }
 
 // plainString formats the scalar kinds a document or an expression yields.

@@ -18,6 +18,7 @@ import (
 const (
 	getFunc         = "_get"
 	getOptionalFunc = "_oget"
+	boolTextFunc    = "_bool_text"
 )
 
 // fastMembers is the expr patch that does the rewrite.
@@ -46,6 +47,32 @@ func (fastMembers) Visit(node *ast.Node) {
 	})
 }
 
+// boolTexts is the expr patch that rewrites string(b) of a boolean b into
+// _bool_text(b): expr's string() formats with fmt.Sprintf("%v"), which for
+// a boolean gives strconv.FormatBool's text at many times the cost, and an
+// allocation. It runs in expr's repeated pass, after the decimal operators
+// are in place, so that dec(x) != 0 is known to be a boolean.
+type boolTexts struct{}
+
+func (boolTexts) Reset()             {}
+func (boolTexts) ShouldRepeat() bool { return false }
+
+func (boolTexts) Visit(node *ast.Node) {
+	call, ok := (*node).(*ast.BuiltinNode)
+	if !ok || call.Name != "string" || len(call.Arguments) != 1 {
+		return
+	}
+	if t := call.Arguments[0].Type(); t == nil || t.Kind() != reflect.Bool {
+		return
+	}
+	ast.Patch(node, &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: boolTextFunc},
+		Arguments: call.Arguments,
+	})
+}
+
+var trueText, falseText any = "true", "false"
+
 func memberOptions() []expr.Option {
 	get := func(optional bool) func(args ...any) (any, error) {
 		return func(args ...any) (any, error) {
@@ -64,7 +91,14 @@ func memberOptions() []expr.Option {
 	}
 	return []expr.Option{
 		expr.Patch(fastMembers{}),
+		expr.Patch(boolTexts{}),
 		expr.Function(getFunc, get(false), new(func(any, string) any)),
 		expr.Function(getOptionalFunc, get(true), new(func(any, string) any)),
+		expr.Function(boolTextFunc, func(args ...any) (any, error) {
+			if b, _ := args[0].(bool); b {
+				return trueText, nil
+			}
+			return falseText, nil
+		}, new(func(bool) string)),
 	}
 }

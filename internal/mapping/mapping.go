@@ -47,7 +47,8 @@ type Mapping struct {
 	loc            *time.Location
 	vars           map[string]any
 	tables         map[string]Table
-	boxed          map[string]map[string]any // tables' values as interfaces, what lookup returns
+	boxed          map[string]map[string]any            // tables' values as interfaces, what lookup returns
+	funcs          map[string]func(...any) (any, error) // the functions expressions call, by name
 	when           *program
 	billNo         *program
 	body           *cfield
@@ -265,6 +266,9 @@ type state struct {
 	env  map[string]any
 	errs []*FieldError
 	path []pathSeg
+
+	roots [numRoots]any // env's variables, for native runs
+	args  []any         // the arguments of native helper calls, a stack
 }
 
 type pathSeg struct {

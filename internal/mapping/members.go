@@ -73,7 +73,14 @@ func (boolTexts) Visit(node *ast.Node) {
 
 var trueText, falseText any = "true", "false"
 
-func memberOptions() []expr.Option {
+func boolTextOf(args ...any) (any, error) {
+	if b, _ := args[0].(bool); b {
+		return trueText, nil
+	}
+	return falseText, nil
+}
+
+func memberOptions(funcs map[string]func(...any) (any, error)) []expr.Option {
 	get := func(optional bool) func(args ...any) (any, error) {
 		return func(args ...any) (any, error) {
 			key, _ := args[1].(string)
@@ -89,16 +96,12 @@ func memberOptions() []expr.Option {
 			return nil, errors.New("cannot read ." + key + " of a " + typeName(args[0]))
 		}
 	}
+	funcs[getFunc], funcs[getOptionalFunc], funcs[boolTextFunc] = get(false), get(true), boolTextOf
 	return []expr.Option{
 		expr.Patch(fastMembers{}),
 		expr.Patch(boolTexts{}),
-		expr.Function(getFunc, get(false), new(func(any, string) any)),
-		expr.Function(getOptionalFunc, get(true), new(func(any, string) any)),
-		expr.Function(boolTextFunc, func(args ...any) (any, error) {
-			if b, _ := args[0].(bool); b {
-				return trueText, nil
-			}
-			return falseText, nil
-		}, new(func(bool) string)),
+		expr.Function(getFunc, funcs[getFunc], new(func(any, string) any)),
+		expr.Function(getOptionalFunc, funcs[getOptionalFunc], new(func(any, string) any)),
+		expr.Function(boolTextFunc, boolTextOf, new(func(bool) string)),
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -416,5 +417,38 @@ func TestSyncRecordsPulledStep(t *testing.T) {
 	}
 	if !pulled {
 		t.Fatalf("timeline %v has no pulled step naming the source and window", steps)
+	}
+}
+
+// At start the runner queues a run of each source that is due, beside the
+// clock, so that a node's first pull does not wait for the clock's run to
+// be fetched; a source pulled within its every: is left to the clock.
+func TestStartJobsPullTheDueSources(t *testing.T) {
+	e := newPullEnv(t)
+	recent := *e.src
+	recent.Name = "wdt_refunds"
+	if err := e.p.Sync(context.Background(), &recent, nil); err != nil { // runs now: not due for a minute
+		t.Fatal(err)
+	}
+	never := *e.src
+	never.Name = "wdt_stockins"
+	st := NewPullStage(e.p, slog.New(slog.NewTextHandler(io.Discard, nil)), []*PullSource{e.src, &recent, &never})
+	args, err := st.StartJobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range args {
+		switch x := a.(type) {
+		case pullClockArgs:
+			got = append(got, "clock")
+		case PullArgs:
+			got = append(got, x.Source)
+		default:
+			t.Fatalf("unexpected start job %T", a)
+		}
+	}
+	if want := "clock wdt_stockins wdt_trades"; strings.Join(got, " ") != want {
+		t.Fatalf("start jobs %v, want %s", got, want)
 	}
 }

@@ -34,6 +34,30 @@ type PullSource struct {
 	PageSize int
 }
 
+// firstWindowDocs is the most documents the first window of a run holds
+// when the run has more than one window to read (a source catching up
+// after start or an outage): its documents are stored, and handed to the
+// flows, after a few pages instead of after a whole crowded window, and
+// the windows after it are cut at MaxWindowDocs as usual.
+const firstWindowDocs = 500
+
+// defaultWindowDocs is MaxWindowDocs when the source does not say.
+const defaultWindowDocs = 5000
+
+// WindowDocs is how many documents the window of src from from holds at
+// most before it is cut in two; first says it is the first window of a
+// run that reads up to now.
+func (src *PullSource) WindowDocs(from, now time.Time, first bool) int {
+	limit := src.MaxWindowDocs
+	if limit <= 0 {
+		limit = defaultWindowDocs
+	}
+	if first && now.Sub(from) > src.API.MaxSpan {
+		limit = min(limit, firstWindowDocs)
+	}
+	return limit
+}
+
 // ErrSyncMoved is returned when another puller moved a source's sync time
 // while this one read a window: what this one read is rolled back and the
 // next run starts from the new sync time.
@@ -105,12 +129,12 @@ func (p *Pulling) SyncFor(ctx context.Context, src *PullSource, budget time.Dura
 	default:
 		from = now.Add(-src.Overlap)
 	}
-	for from.Before(now) {
+	for first := true; from.Before(now); first = false {
 		if budget > 0 && time.Since(began) > budget {
 			return true, nil
 		}
 		to := minTime(from.Add(src.API.MaxSpan), now)
-		w, docs, err := p.read(ctx, src, from, to)
+		w, docs, err := p.read(ctx, src, from, to, src.WindowDocs(from, now, first))
 		if err != nil {
 			p.recordError(ctx, src, err)
 			return false, err
@@ -152,7 +176,7 @@ func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.T
 	}
 	for bf.DoneTo.Before(bf.To) {
 		end := minTime(bf.DoneTo.Add(src.API.MaxSpan), bf.To)
-		w, docs, err := p.read(ctx, src, bf.DoneTo, end)
+		w, docs, err := p.read(ctx, src, bf.DoneTo, end, src.WindowDocs(bf.DoneTo, bf.To, false))
 		if err != nil {
 			return bf, err
 		}
@@ -181,24 +205,21 @@ func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.T
 }
 
 // read reads every page of [from, to], cutting the window in two while it
-// holds more documents than the source allows in one window (or than
-// paging can return). The window read may end before to.
-func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time) (Window, []connector.Document, error) {
+// holds more than limit documents (the source's limit for one window, or
+// than paging can return). The window read may end before to.
+func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time, limit int) (Window, []connector.Document, error) {
 	size := src.PageSize
 	if size <= 0 || size > src.API.PageSize {
 		size = src.API.PageSize
 	}
 	for {
 		w := Window{From: from, To: to}
-		docs, total, pages, err := p.pages(ctx, src, from, to, size)
+		cuttable := to.Sub(from) > time.Second
+		docs, total, pages, err := p.pages(ctx, src, from, to, size, limit, cuttable)
 		if err != nil {
 			return w, nil, err
 		}
-		limit := src.MaxWindowDocs
-		if limit <= 0 {
-			limit = 5000
-		}
-		if total > limit && to.Sub(from) > time.Second {
+		if total > limit && cuttable {
 			// Too many for one window: halve it. Documents modified in the
 			// same second cannot be split further and are read whole.
 			to = from.Add(to.Sub(from) / 2).Truncate(time.Second)
@@ -217,8 +238,10 @@ func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time)
 
 // pages reads a window page by page from page 0 until the total is reached
 // or a page comes back short. A document that moved between pages while
-// they were read appears twice; the later version is kept.
-func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time, size int) ([]connector.Document, int, int, error) {
+// they were read appears twice; the later version is kept. When page 0
+// says the window holds more than limit and cut is true, it stops there:
+// the caller cuts the window, and reading the rest would be thrown away.
+func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time, size, limit int, cut bool) ([]connector.Document, int, int, error) {
 	var docs []connector.Document
 	at := map[string]int{}
 	total := -1
@@ -230,6 +253,9 @@ func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time
 		}
 		if page == 0 {
 			total = pg.Total
+			if cut && total > limit {
+				return nil, total, 1, nil
+			}
 		}
 		for _, d := range pg.Docs {
 			if i, dup := at[d.Order.OrderNo]; dup {

@@ -250,6 +250,60 @@ func TestSyncCutsCrowdedWindows(t *testing.T) {
 	if len(windows) < 4 {
 		t.Fatalf("%d windows for 200 documents at 50 a window", len(windows))
 	}
+	// A crowded window is cut as soon as its first page gives the total:
+	// the pages after it are read only of windows that are kept.
+	kept := map[[2]time.Time]bool{}
+	for _, w := range windows {
+		kept[[2]time.Time{w.From, w.To}] = true
+	}
+	for _, r := range e.prov.requests {
+		if r.PageNo > 0 && !kept[[2]time.Time{r.From, r.To}] {
+			t.Fatalf("page %d of %v–%v was read, a window that was cut", r.PageNo, r.From, r.To)
+		}
+	}
+}
+
+// A run with more than one window to read (catching up) keeps its first
+// window to a few pages, so that its documents reach the flows while the
+// rest is read; the windows after it, and a run with one window to read,
+// hold up to the source's limit.
+func TestSyncFirstWindowOfACatchUpIsSmall(t *testing.T) {
+	tests := []struct {
+		name        string
+		start       time.Time
+		firstAtMost int
+		stored      int
+	}{
+		{"catching up from two hours back", at(3, 0, 0), firstWindowDocs, 1200},
+		{"one window to read", at(4, 5, 0), 5000, 550},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPullEnv(t)
+			e.src.Start, e.src.MaxWindowDocs = tt.start, 5000
+			var docs []fakeDoc
+			for i := range 1200 { // 600 an hour from 03:00
+				docs = append(docs, fakeDoc{No: fmt.Sprintf("F%04d", i), Modified: at(3, 0, 0).Add(time.Duration(i) * 6 * time.Second)})
+			}
+			e.prov.set(docs...)
+			var windows []Window
+			if err := e.p.Sync(context.Background(), e.src, func(w Window) { windows = append(windows, w) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(windows) == 0 || windows[0].Docs > tt.firstAtMost {
+				t.Fatalf("windows %+v: the first holds more than %d documents", windows, tt.firstAtMost)
+			}
+			if tt.firstAtMost == 5000 && (len(windows) != 1 || windows[0].Docs <= firstWindowDocs) {
+				t.Fatalf("windows %+v: a run with one window to read was cut", windows)
+			}
+			if tt.firstAtMost == firstWindowDocs && (len(windows) < 2 || windows[1].Docs <= firstWindowDocs) {
+				t.Fatalf("windows %+v: the second window should hold up to the source's limit", windows)
+			}
+			if n := len(e.stored()); n != tt.stored {
+				t.Fatalf("stored %d documents, want %d", n, tt.stored)
+			}
+		})
+	}
 }
 
 // A failure part-way keeps the windows already stored, moves the sync time

@@ -340,6 +340,9 @@ func (w *writeWorker) Work(ctx context.Context, job *river.Job[WriteArgs]) error
 	idleSince := began
 	for {
 		n, more, err := w.st.DrainFor(ctx, f, max(jobs.Budget-time.Since(began), time.Nanosecond))
+		if err != nil && ctx.Err() != nil {
+			return nil // cancelled: the items wait in their table for the next run
+		}
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package flow
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -502,7 +501,7 @@ func TestWriterWaitsAndIsWokenByTheConsumer(t *testing.T) {
 		}
 	}
 	cancel()
-	if err := <-worked; err != nil && !errors.Is(err, context.Canceled) {
+	if err := <-worked; err != nil {
 		t.Fatal(err)
 	}
 	if got := e.item("L2"); got.State != store.FlowDone {

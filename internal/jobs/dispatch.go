@@ -135,6 +135,9 @@ func (d *Dispatcher) drain(ctx context.Context, c Consumer, linger time.Duration
 	var idleSince time.Time
 	for {
 		n, err := d.step(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			return nil // cancelled mid-step: rolled back, the events wait for the next run
+		}
 		if err != nil {
 			return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
 		}

@@ -346,7 +346,7 @@ func TestDrainWaitsAndIsWokenByCommits(t *testing.T) {
 		}
 	}
 	cancel()
-	if err := <-drained; err != nil && !errors.Is(err, context.Canceled) {
+	if err := <-drained; err != nil {
 		t.Fatal(err)
 	}
 	ids := rec.ids()

@@ -374,7 +374,7 @@ func barePages(ctx context.Context, src *ingest.PullSource, from, to time.Time, 
 				return total, 1, nil
 			}
 		}
-		if len(pg.Docs) < size || (total >= 0 && (page+1)*size >= total) {
+		if pg.Len() < size || (total >= 0 && (page+1)*size >= total) {
 			return total, page + 1, nil
 		}
 	}

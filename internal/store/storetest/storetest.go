@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"PullState", testPullState},
 		{"BackfillState", testBackfillState},
+		{"PullRefusals", testPullRefusals},
 		{"FlowItems", testFlowItems},
 		{"WantFlows", testWantFlows},
 		{"QueueDeliveries", testQueueDeliveries},

@@ -188,6 +188,9 @@ func seedConsole(ctx context.Context, st *store.Store, o ConsoleOptions) (bool, 
 		if err != nil {
 			return false, fmt.Errorf("bench console: storing orders: %w", err)
 		}
+		if err := backdate(ctx, st, outs, now); err != nil {
+			return false, err
+		}
 		if err := seedWork(ctx, st, in, outs, next); err != nil {
 			return false, err
 		}
@@ -197,6 +200,25 @@ func seedConsole(ctx context.Context, st *store.Store, o ConsoleOptions) (bool, 
 		}
 	}
 	return true, nil
+}
+
+// backdate makes the batch's orders look as if they had been changed over
+// time rather than all at once: the store stamps a change with its own
+// clock, so seeded orders would all seem changed in the minute of seeding.
+// Two in three were last changed when first seen, the others a day or two
+// later (the order was shipped, completed) unless that is still to come.
+func backdate(ctx context.Context, st *store.Store, outs []store.Outcome, now time.Time) error {
+	lo, hi := outs[0].OrderID, outs[0].OrderID
+	for _, o := range outs {
+		lo, hi = min(lo, o.OrderID), max(hi, o.OrderID)
+	}
+	const day = int64(24 * time.Hour / time.Microsecond)
+	_, err := st.DB().ExecContext(ctx, fmt.Sprintf(`UPDATE orders SET updated_at = CASE WHEN first_seen_at + (id %% 3) * %d < %d
+		THEN first_seen_at + (id %% 3) * %d ELSE first_seen_at END WHERE id >= %d AND id <= %d`, day, now.UnixMicro(), day, lo, hi))
+	if err != nil {
+		return fmt.Errorf("bench console: dating the orders' changes: %w", err)
+	}
+	return nil
 }
 
 // seedWork gives some of a batch's orders a flow exception and a message.

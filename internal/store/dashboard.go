@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -41,10 +42,15 @@ type OrderBucket struct {
 
 const hourUS = int64(time.Hour / time.Microsecond)
 
+// clockSkewUS is how far one node's clock may be behind another's: an order
+// stamped first seen by one node and changed by another may carry an
+// updated_at that much earlier.
+const clockSkewUS = int64(10 * time.Minute / time.Microsecond)
+
 // OrdersByBucket counts orders by source and bucket of their first
 // arrival, sorted by source and bucket. Hours that ended before b.Settled
 // are read from order_hours (and counted into it the first time); the rest
-// through orders_by_arrival, which holds source and total beside the time.
+// are counted from the orders.
 func (s *Store) OrdersByBucket(ctx context.Context, b Buckets) ([]OrderBucket, error) {
 	if b.Len() == 0 {
 		return nil, nil
@@ -113,10 +119,19 @@ func (s *Store) OrdersByBucket(ctx context.Context, b Buckets) ([]OrderBucket, e
 }
 
 // countOrders counts the orders first seen in [lo, hi) by source and
-// bucket of width counted from origin.
+// bucket of width counted from origin. It reads the orders changed since lo
+// through orders_by_update, which holds every order first seen since then:
+// the hub changes an order no earlier than it first saw it (give or take
+// the nodes' clocks).
 func (s *Store) countOrders(ctx context.Context, origin, width, lo, hi int64, fn func(source string, bucket int64, n int, fen int64)) error {
+	// SQLite would rather walk the whole (source, order_no) index to group
+	// without sorting; a recent range is far less.
+	from := "orders"
+	if s.dialect == SQLite {
+		from = "orders INDEXED BY orders_by_update"
+	}
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT source, (first_seen_at - ?) / ? AS b, count(*), coalesce(sum(total_fen), 0)
-		FROM orders WHERE first_seen_at >= ? AND first_seen_at < ? GROUP BY source, b`), origin, width, lo, hi)
+		FROM `+from+` WHERE updated_at >= ? AND first_seen_at >= ? AND first_seen_at < ? GROUP BY source, b`), origin, width, lo-clockSkewUS, lo, hi)
 	if err != nil {
 		return err
 	}
@@ -139,14 +154,18 @@ func (s *Store) countOrders(ctx context.Context, origin, width, lo, hi int64, fn
 // the first order ever stored need no counting: they stay empty. Two nodes
 // counting the same hour write the same rows; the second's are ignored.
 func (s *Store) countHours(ctx context.Context, lo, hi int64) error {
-	var first sql.NullInt64
-	if err := s.read.QueryRowContext(ctx, `SELECT min(first_seen_at) FROM orders`).Scan(&first); err != nil {
-		return err
-	}
-	if !first.Valid {
+	// The first order stored was first seen at about the earliest time any
+	// was (ids follow commits, and a document is committed moments after
+	// it is stamped; a day covers any delay): hours before that are empty.
+	var first int64
+	err := s.read.QueryRowContext(ctx, `SELECT first_seen_at FROM orders ORDER BY id LIMIT 1`).Scan(&first)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
-	lo = max(lo, first.Int64/hourUS*hourUS)
+	if err != nil {
+		return err
+	}
+	lo = max(lo, (first-24*hourUS)/hourUS*hourUS)
 	if lo >= hi {
 		return nil
 	}

@@ -56,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListDeliveries", testListDeliveries},
 		{"ListDeliveriesLimit", testListDeliveriesLimit},
 		{"LockEndpointWaits", testLockEndpointWaits},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"StaleSessions", testStaleSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

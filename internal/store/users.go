@@ -18,7 +18,10 @@ type User struct {
 	// PasswordHash is the encoded hash, algorithm and parameters included.
 	PasswordHash string
 	// Disabled users keep their row but cannot sign in.
-	Disabled  bool
+	Disabled bool
+	// Lang is the console language the user chose: zh-CN (the default)
+	// or en.
+	Lang      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -26,12 +29,12 @@ type User struct {
 // ErrUserExists is returned by CreateUser when the name is taken.
 var ErrUserExists = errors.New("store: a user of that name exists")
 
-const userCols = `u.id, u.name, u.role, u.password_hash, u.disabled, u.created_at, u.updated_at`
+const userCols = `u.id, u.name, u.role, u.password_hash, u.disabled, u.lang, u.created_at, u.updated_at`
 
 func scanUser(sc interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
 	var disabled, created, updated int64
-	dest := append([]any{&u.ID, &u.Name, &u.Role, &u.PasswordHash, &disabled, &created, &updated}, extra...)
+	dest := append([]any{&u.ID, &u.Name, &u.Role, &u.PasswordHash, &disabled, &u.Lang, &created, &updated}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -53,7 +56,7 @@ func (s *Store) CreateUser(ctx context.Context, name, role, passwordHash string,
 		return User{}, fmt.Errorf("store: adding user %q: %w", name, err)
 	}
 	at := time.UnixMicro(now.UnixMicro()).UTC()
-	return User{ID: id, Name: name, Role: role, PasswordHash: passwordHash, CreatedAt: at, UpdatedAt: at}, nil
+	return User{ID: id, Name: name, Role: role, PasswordHash: passwordHash, Lang: "zh-CN", CreatedAt: at, UpdatedAt: at}, nil
 }
 
 // GetUser finds a user by name; ErrNotFound when there is none.
@@ -144,6 +147,23 @@ func (s *Store) SetDisabled(ctx context.Context, name string, disabled bool, now
 		d = 1
 	}
 	return s.changeUser(ctx, "disabling", name, `UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?`, d, now.UnixMicro())
+}
+
+// SetUserLang records the console language a user chose. The sessions
+// stay: they read the user, and so the language, on every request.
+func (s *Store) SetUserLang(ctx context.Context, name, lang string, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, s.rebind(`UPDATE users SET lang = ?, updated_at = ? WHERE name = ?`), lang, now.UnixMicro(), name)
+	if err != nil {
+		return fmt.Errorf("store: setting the language of %q: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: setting the language of %q: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	return nil
 }
 
 // RemoveUser deletes a user and ends the user's sessions, reporting how

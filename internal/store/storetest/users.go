@@ -45,7 +45,7 @@ func names(us []store.User) []string {
 func testUsers(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	admin := addUser(t, s, "admin", "admin", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", u0)
-	if admin.ID <= 0 || admin.Name != "admin" || admin.Role != "admin" || admin.Disabled || !admin.CreatedAt.Equal(u0) || !admin.UpdatedAt.Equal(u0) {
+	if admin.ID <= 0 || admin.Name != "admin" || admin.Role != "admin" || admin.Disabled || admin.Lang != "zh-CN" || !admin.CreatedAt.Equal(u0) || !admin.UpdatedAt.Equal(u0) {
 		t.Fatalf("CreateUser returned %+v", admin)
 	}
 	if got := getUser(t, s, "admin"); !reflect.DeepEqual(got, admin) {
@@ -84,6 +84,13 @@ func testUsers(t *testing.T, s *store.Store) {
 	if got.PasswordHash != "h-li-2" || !got.UpdatedAt.Equal(later) || !got.CreatedAt.Equal(li.CreatedAt) || got.Role != "operator" {
 		t.Fatalf("after SetPassword, user = %+v", got)
 	}
+	// A chosen language is kept; the password stays.
+	if err := s.SetUserLang(ctx, "李娜", "en", later.Add(time.Second/2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := getUser(t, s, "李娜"); got.Lang != "en" || got.PasswordHash != "h-li-2" || !got.UpdatedAt.Equal(later.Add(time.Second/2)) {
+		t.Fatalf("after SetUserLang(en), user = %+v", got)
+	}
 	if _, err := s.SetDisabled(ctx, "李娜", true, later.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +113,7 @@ func testUsers(t *testing.T, s *store.Store) {
 		"SetPassword": func() error { _, err := s.SetPassword(ctx, "李娜", "x", later); return err },
 		"SetDisabled": func() error { _, err := s.SetDisabled(ctx, "李娜", true, later); return err },
 		"RemoveUser":  func() error { _, err := s.RemoveUser(ctx, "李娜"); return err },
+		"SetUserLang": func() error { return s.SetUserLang(ctx, "李娜", "en", later) },
 	} {
 		if err := fn(); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s of a removed user: %v, want ErrNotFound", name, err)

@@ -1,13 +1,15 @@
 -- Console users: a name to sign in with, a role (admin, operator or
 -- viewer) and an encoded password hash that names its own algorithm and
 -- parameters, so they can be raised later without a migration. disabled
--- (0 or 1) keeps the row, and its history, while refusing sign-in.
+-- (0 or 1) keeps the row, and its history, while refusing sign-in. lang
+-- is the language the console speaks to the user (zh-CN or en).
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
     name          TEXT    NOT NULL UNIQUE,
     role          TEXT    NOT NULL,
     password_hash TEXT    NOT NULL,
     disabled      INTEGER NOT NULL DEFAULT 0,
+    lang          TEXT    NOT NULL DEFAULT 'zh-CN',
     created_at    INTEGER NOT NULL,
     updated_at    INTEGER NOT NULL
 );

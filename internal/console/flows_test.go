@@ -66,10 +66,10 @@ func flowsFixture(t *testing.T, tokens []config.APIToken) (*httptest.Server, *st
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mux := http.NewServeMux()
-	api := NewAPI(st, tokens, loc, log)
+	api := NewAPI(st, orTestToken(tokens), loc, log)
 	api.Register(mux)
 	api.RegisterFlows(mux, stageFlows{flow.NewStage(st, log, nil, nil)})
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(withTestToken(mux, tokens))
 	t.Cleanup(srv.Close)
 	return srv, st, items[0].ID
 }

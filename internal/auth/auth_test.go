@@ -543,6 +543,13 @@ func TestLogout(t *testing.T) {
 	if _, err := h.st.GetSession(context.Background(), sha(id)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the session stays after logout: %v", err)
 	}
+	// Signing in again ends the session the browser had.
+	c.signIn(t, "vic")
+	first := c.cookie(t).Value
+	c.signIn(t, "vic")
+	if _, err := h.st.GetSession(context.Background(), sha(first)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the earlier session stays after signing in again: %v", err)
+	}
 	// The old cookie, replayed, is no session.
 	replay := h.browser(t)
 	u, _ := url.Parse(h.srv.URL)

@@ -121,6 +121,12 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.o.Throttle.Succeed(name)
+	// A browser signing in again leaves its earlier session behind: end it.
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		if _, err := a.o.Store.EndSession(r.Context(), hashID(c.Value)); err != nil {
+			a.o.Log.Warn("ending the session signed in over failed", "err", err)
+		}
+	}
 	// Sessions that ended unseen are cleared here, where a new one is
 	// added, so the table holds about the sessions in use.
 	if _, err := a.o.Store.EndStaleSessions(r.Context(), now, now.Add(-a.o.Idle)); err != nil {

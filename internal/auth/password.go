@@ -19,8 +19,9 @@ type Params struct {
 	Threads uint8
 }
 
-// DefaultParams are OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane):
-// about 30 ms on one core here, and little memory per concurrent sign-in.
+// DefaultParams are OWASP's recommended argon2id minimum (19 MiB, 2
+// passes, 1 lane): costly to guess against, and little memory per
+// concurrent sign-in (Auth also bounds how many run at once).
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 const (

@@ -67,6 +67,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.handle(mux, "GET /v1/orders/{source}/{order_no}", auth.RoleViewer, a.getOrder)
 	a.handle(mux, "GET /v1/orders", auth.RoleViewer, a.listOrders)
 	a.handle(mux, "GET /v1/me", auth.RoleViewer, a.me)
+	// Anyone signed in may choose their own language.
+	a.handle(mux, "PUT /v1/me/lang", auth.RoleViewer, a.setLang)
 	a.handle(mux, "GET /v1/users", auth.RoleAdmin, a.listUsers)
 }
 
@@ -108,6 +110,32 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 		CSRF  string    `json:"csrf_token,omitempty"`
 		Token bool      `json:"token"`
 	}{v.Name, v.Role, v.Lang, v.CSRF, v.Token})
+}
+
+// Langs are the console's languages.
+var Langs = []string{"zh-CN", "en"}
+
+// setLang records the signed-in user's language: {"lang": "en"}.
+func (a *API) setLang(w http.ResponseWriter, r *http.Request) {
+	v, _ := auth.FromContext(r.Context())
+	if v.Token {
+		problem.New(http.StatusConflict, "token_has_no_lang", "API tokens have no language", "sign in as a console user to choose one").Write(w)
+		return
+	}
+	var body struct {
+		Lang string `json:"lang"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil || !slices.Contains(Langs, body.Lang) {
+		p := problem.New(http.StatusBadRequest, "bad_lang", fmt.Sprintf("语言 %q 不可用 (language %q is not offered)", body.Lang, body.Lang), `send {"lang": "zh-CN"} or {"lang": "en"}`)
+		p.Field = "lang"
+		p.Write(w)
+		return
+	}
+	if err := a.store.SetUserLang(r.Context(), v.Name, body.Lang, time.Now()); err != nil {
+		a.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"lang": body.Lang})
 }
 
 // caller says whether the viewer (already let through by the route's role

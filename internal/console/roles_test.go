@@ -32,6 +32,7 @@ var wantRoles = map[string]auth.Role{
 	"GET /v1/orders/{source}/{order_no}": auth.RoleViewer,
 	"GET /v1/orders":                     auth.RoleViewer,
 	"GET /v1/me":                         auth.RoleViewer,
+	"PUT /v1/me/lang":                    auth.RoleViewer,
 	"GET /v1/users":                      auth.RoleAdmin,
 	"GET /v1/flows":                      auth.RoleViewer,
 	"GET /v1/exceptions":                 auth.RoleViewer,
@@ -286,6 +287,37 @@ func TestRefusedActionsChangeNothing(t *testing.T) {
 	}
 	if h.act.retried.Load() != 1 || h.act.skipped.Load() != 1 || h.act.resent.Load() != 1 {
 		t.Fatalf("operator actions: retried %d skipped %d resent %d", h.act.retried.Load(), h.act.skipped.Load(), h.act.resent.Load())
+	}
+}
+
+// A user's language is kept and comes back with the session.
+func TestSetLang(t *testing.T) {
+	h := newConsoleHub(t)
+	cs := h.callers(t)
+	vic, script := cs[1], cs[5]
+	for _, tc := range []struct {
+		who    caller
+		body   string
+		status int
+	}{
+		{vic, `{"lang":"en"}`, 200},
+		{vic, `{"lang":"fr"}`, 400},
+		{vic, `not json`, 400},
+		{script, `{"lang":"en"}`, 409},
+	} {
+		if r := tc.who.do(t, h.srv.URL, http.MethodPut, "/v1/me/lang", tc.body, true); r.status != tc.status {
+			t.Errorf("%s %s: %d %+v, want %d", tc.who.name, tc.body, r.status, r.p, tc.status)
+		}
+	}
+	resp, err := vic.client.Get(h.srv.URL + "/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct{ Lang string }
+	json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if me.Lang != "en" {
+		t.Fatalf("lang after choosing en: %q", me.Lang)
 	}
 }
 

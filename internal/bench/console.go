@@ -136,6 +136,7 @@ func RunConsole(ctx context.Context, o ConsoleOptions) (*ConsoleReport, error) {
 
 const consoleBenchConfig = `store: %s
 listen: 127.0.0.1:0
+api: {tokens: [{name: bench, token: ` + consoleBenchToken + `}]}
 log: {level: warn}
 systems:
   shop: {kind: mall, app_key: bench, app_sign: "0123456789abcdef"}
@@ -144,6 +145,11 @@ sources:
   shop_orders: {system: shop, mode: push}
   mall_orders: {system: mall, mode: push}
 `
+
+// consoleBenchToken is the bench node's API token: /v1 answers only a
+// caller with a token or a session. The node listens on loopback for the
+// run alone.
+const consoleBenchToken = "bench-console-token-0123456789"
 
 // consoleSources are the sources seeded orders come from.
 var consoleSources = []string{"shop_orders", "mall_orders"}
@@ -312,6 +318,7 @@ func timePath(ctx context.Context, c *http.Client, base, path string, n int) (Co
 		if err != nil {
 			return cp, err
 		}
+		req.Header.Set("Authorization", "Bearer "+consoleBenchToken)
 		t0 := time.Now()
 		resp, err := c.Do(req)
 		if err != nil {

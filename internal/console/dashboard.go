@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -15,7 +16,7 @@ import (
 // console's dashboard draws, over a period cut into buckets, with the
 // numbers a person checks first on top.
 func (a *API) RegisterDashboard(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/stats/dashboard", a.dashboard)
+	a.handle(mux, "GET /v1/stats/dashboard", auth.RoleViewer, a.dashboard)
 }
 
 // Dashboard is the answer of GET /v1/stats/dashboard. Every series has one

@@ -154,7 +154,7 @@ type result struct {
 // transport failure the connection is gone and the rest are not tried.
 func (c *Client) deliverAll(ctx context.Context, key string, mails []*outgoing) []result {
 	out := make([]result, 0, len(mails))
-	sc, err := c.dial(ctx)
+	sc, conn, err := c.dial(ctx)
 	if err != nil {
 		ce := c.classify(phaseConnect, err, ctx)
 		for _, om := range mails {
@@ -163,8 +163,9 @@ func (c *Client) deliverAll(ctx context.Context, key string, mails []*outgoing) 
 		return out
 	}
 	// Cancelling the context closes the connection, which ends whatever
-	// step is waiting on the server.
-	stop := context.AfterFunc(ctx, func() { _ = sc.Close() })
+	// step is waiting on the server (the SMTP client holds its lock while
+	// it waits, so only the socket itself can be closed under it).
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 	broken := false
 	for _, om := range mails {
@@ -203,8 +204,9 @@ func (c *Client) deliverAll(ctx context.Context, key string, mails []*outgoing) 
 	return out
 }
 
-// dial connects, greets, upgrades to TLS and logs in, as configured.
-func (c *Client) dial(ctx context.Context) (*gosmtp.Client, error) {
+// dial connects, greets, upgrades to TLS and logs in, as configured. It
+// returns the socket beside the SMTP client, for closing it from outside.
+func (c *Client) dial(ctx context.Context) (*gosmtp.Client, net.Conn, error) {
 	// The connection is dialled here so that it can be closed when a later
 	// step (TLS, login) fails: go-mail leaves it open then.
 	var conn net.Conn
@@ -244,13 +246,16 @@ func (c *Client) dial(ctx context.Context) (*gosmtp.Client, error) {
 	// chosen login mechanism) that calls must not share.
 	mc, err := gomail.NewClient(c.host, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sc, err := mc.DialToSMTPClientWithContext(ctx)
-	if err != nil && conn != nil {
-		_ = conn.Close()
+	if err != nil {
+		if conn != nil {
+			_ = conn.Close()
+		}
+		return nil, nil, err
 	}
-	return sc, err
+	return sc, conn, nil
 }
 
 // authMechs are the login mechanisms to use, the first the server offers.

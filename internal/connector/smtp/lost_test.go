@@ -21,6 +21,9 @@ type answerLosingProxy struct {
 	ln     net.Listener
 	target string
 	wg     sync.WaitGroup
+	// dot is closed when the first final dot has passed to the server.
+	dot     chan struct{}
+	dotOnce sync.Once
 }
 
 func newAnswerLosingProxy(t *testing.T, target string) *answerLosingProxy {
@@ -29,7 +32,7 @@ func newAnswerLosingProxy(t *testing.T, target string) *answerLosingProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &answerLosingProxy{ln: ln, target: target}
+	p := &answerLosingProxy{ln: ln, target: target, dot: make(chan struct{})}
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
@@ -67,6 +70,9 @@ func (p *answerLosingProxy) serve() {
 					tail = append([]byte(nil), seen[max(0, len(seen)-4):]...)
 					if _, err := server.Write(buf[:n]); err != nil {
 						return
+					}
+					if lost.Load() {
+						p.dotOnce.Do(func() { close(p.dot) })
 					}
 				}
 				if err != nil {
@@ -119,4 +125,19 @@ func TestLostAnswerIsUnknown(t *testing.T) {
 	if res.MessageID != got.MessageID {
 		t.Errorf("the second send has Message-ID %s; the mail already delivered has %s", res.MessageID, got.MessageID)
 	}
+}
+
+// Cancelling a send that waits for the answer to its final dot ends it at
+// once (the socket is closed under the waiting client), as an unknown
+// outcome: the server may have the mail, and here it does. With an hour
+// to wait, the test finishing at all shows the cancel took effect.
+func TestCancelAfterTheDotIsUnknown(t *testing.T) {
+	srv := plainServer(t)
+	proxy := newAnswerLosingProxy(t, srv.Addr())
+	c := clientFor(t, srv, TLSNone, func(o *Options) { o.Port, o.Timeout = proxy.port(), time.Hour })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-proxy.dot; cancel() }()
+	_, err := c.Send(ctx, sample())
+	wantClass(t, err, connector.Unknown)
+	only(t, srv)
 }

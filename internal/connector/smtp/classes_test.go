@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/connector/connectortest"
@@ -87,6 +88,8 @@ func TestConnectionClasses(t *testing.T) {
 	}{
 		{name: "nothing listening", srv: plain, tls: TLSNone, mod: func(o *Options) { o.Port = deadPort(t) }, want: connector.Retry, hint: "拒绝连接"},
 		{name: "implicit to a plain port", srv: plain, tls: TLSImplicit, want: connector.Permanent, code: "TLS", hint: "tls: starttls"},
+		{name: "starttls to an implicit TLS port", srv: implicit, tls: TLSStartTLS, mod: func(o *Options) { o.Timeout = time.Second },
+			want: connector.Retry, hint: "tls 须为 implicit"},
 		{name: "starttls to a server without it", srv: plain, tls: TLSStartTLS, want: connector.Permanent, code: "TLS", hint: "没有提供 STARTTLS"},
 		{name: "certificate not trusted", srv: implicit, tls: TLSImplicit, mod: func(o *Options) { o.TLSConfig = nil }, want: connector.Permanent, code: "TLS", hint: "证书"},
 		{name: "certificate for another name", srv: starttls, tls: TLSStartTLS,

@@ -274,6 +274,29 @@ func (s *Server) Raw(t testing.TB, id string) []byte {
 	return s.call(t, http.MethodGet, "/api/v1/message/"+url.PathEscape(id)+"/raw", nil)
 }
 
+// HTMLCheck is mailpit's reading of a message's HTML against caniemail.com's
+// tables of what mail clients support: per cent of the checks each way.
+type HTMLCheck struct {
+	Total struct {
+		Supported, Partial, Unsupported float64
+	}
+	Warnings []struct {
+		Title string
+		Score struct {
+			Found       int
+			Unsupported float64
+		}
+	}
+}
+
+// CheckHTML runs mailpit's HTML compatibility check on one message.
+func (s *Server) CheckHTML(t testing.TB, id string) HTMLCheck {
+	t.Helper()
+	var c HTMLCheck
+	s.getJSON(t, "/api/v1/message/"+url.PathEscape(id)+"/html-check", &c)
+	return c
+}
+
 // DeleteAll removes every received message.
 func (s *Server) DeleteAll(t testing.TB) {
 	t.Helper()

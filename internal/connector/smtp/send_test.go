@@ -15,18 +15,28 @@ import (
 // the Message-ID Send reported.
 func TestSendsToMailpit(t *testing.T) {
 	cases := []struct {
-		name string
-		tls  string
-		srv  func(t *testing.T) *mailpit.Server
+		name  string
+		tls   string
+		srv   func(t *testing.T) *mailpit.Server
+		login bool
 	}{
-		{"none to loopback", TLSNone, plainServer},
-		{"starttls and login", TLSStartTLS, func(t *testing.T) *mailpit.Server { return authServer(t, "starttls", mailpit.Options{}) }},
-		{"implicit and login", TLSImplicit, func(t *testing.T) *mailpit.Server { return authServer(t, "implicit", mailpit.Options{}) }},
+		{"none to loopback", TLSNone, plainServer, false},
+		// A server with users takes MAIL FROM only after a login (530
+		// otherwise, TestConnectionClasses): a mail received is a login made.
+		{"none to loopback with login", TLSNone, func(t *testing.T) *mailpit.Server {
+			return mailpit.Start(t, mailpit.Options{Users: map[string]string{testUser: testPass}, InsecureAuth: true})
+		}, true},
+		{"starttls and login", TLSStartTLS, func(t *testing.T) *mailpit.Server { return authServer(t, "starttls", mailpit.Options{}) }, true},
+		{"implicit and login", TLSImplicit, func(t *testing.T) *mailpit.Server { return authServer(t, "implicit", mailpit.Options{}) }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := tc.srv(t)
-			res, err := clientFor(t, srv, tc.tls).Send(context.Background(), sample())
+			res, err := clientFor(t, srv, tc.tls, func(o *Options) {
+				if tc.login {
+					o.Username, o.Password = testUser, testPass
+				}
+			}).Send(context.Background(), sample())
 			if err != nil {
 				t.Fatalf("send: %v", err)
 			}

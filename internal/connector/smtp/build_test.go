@@ -238,3 +238,34 @@ func TestRender(t *testing.T) {
 		t.Errorf("a message to no one rendered: %v", err)
 	}
 }
+
+// Replies as Chinese providers word them, classed and hinted by step and
+// text (mailpit's chaos answers carry no text of this kind).
+func TestProviderReplies(t *testing.T) {
+	cases := []struct {
+		name string
+		ph   phase
+		code int
+		msg  string
+		want connector.Class
+		hint string
+	}{
+		{"QQ 授权码", phaseConnect, 535, "Login Fail. Please enter your authorization code to login.", connector.Permanent, "授权码"},
+		{"163 auth", phaseConnect, 535, "Error: authentication failed", connector.Permanent, "授权码"},
+		{"QQ content", phaseEnd, 550, "Mail content denied.", connector.Permanent, "垃圾邮件"},
+		{"163 spam", phaseEnd, 554, "DT:SPM 163 smtp14,EsCowAD3", connector.Permanent, "垃圾邮件"},
+		{"exmail sender", phaseMail, 501, "mail from address must be same as authorization user", connector.Permanent, "from 的地址与 username"},
+		{"no such user", phaseRcpt, 550, "User not found: nobody@example.com", connector.Permanent, "收件邮箱不存在"},
+		{"STARTTLS first", phaseMail, 530, "5.7.0 Must issue a STARTTLS command first", connector.Permanent, "tls 改为 starttls"},
+		{"greylisted", phaseRcpt, 450, "4.7.1 Greylisted, try again later", connector.Retry, "灰名单"},
+		{"too many connections", phaseConnect, 421, "Too many connections", connector.Retry, "421"},
+		{"blocked IP at greeting", phaseConnect, 554, "IP in blacklist", connector.Permanent, "黑名单"},
+	}
+	c := offline(t)
+	for _, tc := range cases {
+		class, hint := c.replyClass(tc.ph, tc.code, tc.msg)
+		if class != tc.want || !strings.Contains(hint, tc.hint) {
+			t.Errorf("%s: %s, %q; want %s and a hint with %q", tc.name, class, hint, tc.want, tc.hint)
+		}
+	}
+}

@@ -99,7 +99,8 @@ func (c *Client) replyClass(ph phase, code int, msg string) (connector.Class, st
 		return connector.Permanent, authHint
 	case code == 554 && ph == phaseConnect:
 		return connector.Permanent, "邮件服务器拒绝了本机的连接（554）：本机出口 IP 可能被列入黑名单，或该服务器不接受此网络发信；联系邮箱服务商"
-	case code == 554 || strings.Contains(lower, "spam") || strings.Contains(lower, "垃圾"):
+	case code == 554 || strings.Contains(lower, "spam") || strings.Contains(lower, "content denied") || strings.Contains(lower, "垃圾"):
+		// QQ mail refuses content with 550 "Mail content denied".
 		return connector.Permanent, fmt.Sprintf("邮件被拒收，多半被判为垃圾邮件（%d）：检查模板的标题、内容与链接，避免短时间大量相同内容；163 的 554 DT:SPM 即此，可向邮箱服务商申诉", code)
 	case ph == phaseMail:
 		return connector.Permanent, fmt.Sprintf("邮件服务器拒绝了发件人 %s（%d）：多数服务器要求 from 的地址与 username 是同一个账号", c.from.Address, code)

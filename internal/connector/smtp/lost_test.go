@@ -139,5 +139,10 @@ func TestCancelAfterTheDotIsUnknown(t *testing.T) {
 	go func() { <-proxy.dot; cancel() }()
 	_, err := c.Send(ctx, sample())
 	wantClass(t, err, connector.Unknown)
+	// The cancel may beat mailpit to storing the mail (its answer is held
+	// back, so nothing else says when it has): wait until it lists it.
+	for deadline := time.Now().Add(30 * time.Second); len(srv.Messages(t)) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	only(t, srv)
 }

@@ -12,8 +12,9 @@ import (
 
 // Notifications compiles cfg's rules and builds a sender for every system
 // that can send, with its provider's limits and the system's rate: over
-// them.
-func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) {
+// them; inbox is the sender of systems of kind inbox, tokens the cache of
+// the access tokens senders fetch.
+func Notifications(cfg *config.Config, log *slog.Logger, inbox connector.Sender, tokens connector.TokenCache) (*notify.Setup, error) {
 	rules, errs := notify.Compile(cfg)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -24,9 +25,18 @@ func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) 
 		if !ok || kind.Send == nil {
 			continue
 		}
-		sender, err := connector.NewSender(ConnectorEnv(cfg, sys, log))
-		if err != nil {
-			return nil, err
+		var sender connector.Sender
+		if sys.Kind == notify.InboxKind {
+			// The inbox lives in the hub's own store.
+			sender = inbox
+		} else {
+			env := ConnectorEnv(cfg, sys, log)
+			env.Tokens = tokens
+			s, err := connector.NewSender(env)
+			if err != nil {
+				return nil, err
+			}
+			sender = s
 		}
 		limits := kind.Send.Limits
 		if sys.Rate.PerMinute > 0 {
@@ -41,9 +51,24 @@ func Notifications(cfg *config.Config, log *slog.Logger) (*notify.Setup, error) 
 	for _, name := range rules.Names() {
 		r, _ := rules.Rule(name)
 		for _, ch := range r.Channels {
-			if _, ok := su.Endpoints[ch]; !ok {
-				return nil, fmt.Errorf("rule %q: system %q cannot send messages", name, ch)
+			if _, ok := su.Endpoints[ch]; ok {
+				continue
 			}
+			// A step of a system (ding:phone): its variant sender, paced as
+			// an endpoint of its own.
+			sysName, variant, problem, _ := config.ResolveChannel(cfg, ch)
+			base, ok := su.Endpoints[sysName]
+			if problem != "" || !ok {
+				return nil, fmt.Errorf("rule %q: channel %q cannot send messages", name, ch)
+			}
+			kind, _ := connector.Lookup(base.Kind)
+			s, err := kind.Send.Variants.New(base.Sender, variant)
+			if err != nil {
+				return nil, fmt.Errorf("rule %q: %w", name, err)
+			}
+			ep := *base
+			ep.System, ep.Sender = ch, s
+			su.Endpoints[ch] = &ep
 		}
 	}
 	return su, nil

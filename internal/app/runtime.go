@@ -62,7 +62,7 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	// A file whose rules do not compile is refused at start-up and on
 	// reload as check refuses it.
-	su, err := Notifications(cfg, a.log)
+	su, err := Notifications(cfg, a.log, notify.NewInboxSender(a.store), a.store.Tokens())
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +72,19 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
 	api.Register(mux)
 	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
+	api.RegisterDeliveries(mux, a.notify)
+	channels := make([]string, 0, len(su.Endpoints))
+	for name := range su.Endpoints {
+		channels = append(channels, name)
+	}
+	sort.Strings(channels)
+	api.RegisterPeople(mux, cfg.People, channels)
+	templates := map[string]string{}
+	for name, r := range cfg.Rules {
+		templates[name] = r.Template
+	}
+	api.RegisterStats(mux, templates)
+	api.RegisterDashboard(mux)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux

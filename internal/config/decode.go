@@ -217,6 +217,8 @@ func (d *decoder) decodeMap(rn ast.Node, v reflect.Value, path string, pos Posit
 			x.Name, x.Pos = e.key, e.keyPos
 		case *Template:
 			x.Name, x.Pos = e.key, e.keyPos
+		case *Person:
+			x.Key, x.Pos = e.key, e.keyPos
 		}
 		v.SetMapIndex(reflect.ValueOf(e.key).Convert(t.Key()), ev)
 	}

@@ -25,6 +25,13 @@ type KindSpec struct {
 	WriteAPIs []string
 	// Send reports that rules may name systems of this kind as channels.
 	Send bool
+	// Addressed reports that the kind sends to people, so a rule using it
+	// needs to:.
+	Addressed bool
+	// VariantPrefix and Variants are the kind's other ways to send, named
+	// in a rule as PREFIX:NAME or SYSTEM:NAME (ding:phone).
+	VariantPrefix string
+	Variants      []string
 }
 
 // SettingsValidator is implemented by settings structs that need checks beyond

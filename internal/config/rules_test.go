@@ -13,6 +13,7 @@ type testRobotSettings struct {
 func init() {
 	RegisterKind(KindSpec{Kind: "testrobot", Summary: "a test group robot", Send: true,
 		NewSettings: func() any { return &testRobotSettings{} }})
+	RegisterKind(KindSpec{Kind: "testmail", Summary: "a test channel to people", Send: true, Addressed: true})
 	RegisterTemplates("new_order", "big_order")
 }
 
@@ -76,7 +77,7 @@ func TestRuleErrors(t *testing.T) {
 		{"channel names no system", "rules:\n  r: {on: [created], channels: [dign], template: new_order}\n",
 			[]want{{"t.yaml:5:33", `rules.r.channels[0]: unknown system "dign" (did you mean "ding"?`}}},
 		{"channel cannot send", "rules:\n  r:\n    on: [created]\n    channels:\n      - ding\n      - shop\n    template: new_order\n",
-			[]want{{"t.yaml:9:9", `rules.r.channels[1]: system "shop" is of kind "testshop", which cannot send messages (use a system whose kind sends: testrobot)`}}},
+			[]want{{"t.yaml:9:9", `rules.r.channels[1]: system "shop" is of kind "testshop", which cannot send messages (use a system whose kind sends: testmail, testrobot)`}}},
 		{"template neither shipped nor configured", "rules:\n  r: {on: [created], channels: [ding], template: big_ordr}\n",
 			[]want{{"t.yaml:5:50", `rules.r.template: unknown template "big_ordr" (did you mean "big_order"?`}}},
 		{"missing channels", "rules:\n  r: {on: [created], template: new_order}\n",
@@ -103,6 +104,22 @@ func TestRuleErrors(t *testing.T) {
 			[]want{{"t.yaml:6:5", `templates.t.en.markdown: missing required key "markdown"`}}},
 		{"template without a language", "templates:\n  t: {}\n",
 			[]want{{"t.yaml:5:3", `templates.t: a template needs at least one language`}}},
+		{"unknown person", "people:\n  zhang: {name: 张三}\nrules:\n  r: {on: [created], channels: [ding], template: new_order, to: [zhnag]}\n",
+			[]want{{"t.yaml:7:66", `rules.r.to[0]: unknown person "zhnag" (did you mean "zhang"?`}}},
+		{"unknown group", "people:\n  zhang: {name: 张三, groups: [finance]}\nrules:\n  r: {on: [created], channels: [ding], template: new_order, to: [\"group:finanse\"]}\n",
+			[]want{{"t.yaml:7:66", `rules.r.to[0]: no person is in group "finanse"`}}},
+		{"bad department", "rules:\n  r: {on: [created], channels: [ding], template: new_order, to: [\"dept:sales\"]}\n",
+			[]want{{"t.yaml:5:66", `rules.r.to[0]: "sales" is not a 钉钉 department id`}}},
+		{"bad mobile and email", "people:\n  zhang: {name: 张三, mobile: \"1380000\", email: zhang}\n",
+			[]want{{"t.yaml:5:29", `people.zhang.mobile: "1380000" is not a mobile number`}, {"t.yaml:5:47", `people.zhang.email: "zhang" is not an email address`}}},
+		{"quiet hours without an end", "quiet_hours: {from: \"22:00\"}\n",
+			[]want{{"t.yaml:4:14", `quiet_hours: quiet hours need from: and to:`}}},
+		{"quiet hours at a bad time", "quiet_hours: {from: \"22:00\", to: \"8am\"}\n",
+			[]want{{"t.yaml:4:34", `quiet_hours.to: "8am" is not a time of day`}}},
+		{"escalation too soon", "rules:\n  r: {on: [created], channels: [ding], template: new_order, escalate: {unread_after: 10s}}\n",
+			[]want{{"t.yaml:5:86", `rules.r.escalate.unread_after: unread_after must be at least 1m`}}},
+		{"overriding preferences without critical", "rules:\n  r: {on: [created], channels: [ding], template: new_order, priority: high, override_preferences: true}\n",
+			[]want{{"t.yaml:5:99", `rules.r.override_preferences: override_preferences needs priority: critical`}}},
 		{"bad colour", "branding: {color: blue}\n",
 			[]want{{"t.yaml:4:19", `branding.color: colour "blue" is not #RRGGBB`}}},
 	}
@@ -125,5 +142,16 @@ func TestRuleErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestChannelToPeopleNeedsTo(t *testing.T) {
+	_, err := Parse([]byte("systems:\n  mail: {kind: testmail}\nrules:\n  r: {on: [created], channels: [mail], template: new_order}\n"), "t.yaml", envOf(nil))
+	want := `t.yaml:4:33: rules.r.channels[0]: system "mail" (testmail) sends to people, and the rule says not to whom`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v\nwant %s", err, want)
+	}
+	if _, err := Parse([]byte("people:\n  zhang: {name: 张三, email: zhang@example.com}\nsystems:\n  mail: {kind: testmail}\nrules:\n  r: {on: [created], channels: [mail], template: new_order, to: [zhang, buyer]}\n"), "t.yaml", envOf(nil)); err != nil {
+		t.Errorf("a rule to a person and the buyer: %v", err)
 	}
 }

@@ -35,6 +35,11 @@ type Config struct {
 	Templates map[string]*Template `yaml:"templates" doc:"message templates by name, per language (zh-CN, en); Go text/template over .Order, .Event, .Link, .Brand"`
 	// Branding is the tenant's name, signature line and colour in messages.
 	Branding Branding `yaml:"branding" doc:"the name, signature line and colour messages carry"`
+	// People are who rules can address, and how to reach them, by key.
+	People map[string]*Person `yaml:"people" doc:"who rules can address (to:) and how to reach them, by key"`
+	// QuietHours holds messages during the night (and, with holidays: cn,
+	// on China's statutory holidays) and sends them as one digest after.
+	QuietHours *QuietHours `yaml:"quiet_hours" doc:"hold non-critical messages from..to (and all day on holidays) and send them as one digest when it ends; rules and people may override"`
 
 	// Location is Timezone resolved; set by Load.
 	Location *time.Location `yaml:"-"`
@@ -158,9 +163,21 @@ type Rule struct {
 	Template string   `yaml:"template" doc:"a shipped template (new_order, paid, shipped, big_order, refund, cancelled) or one under templates:" required:"true"`
 	At       At       `yaml:"at" doc:"who is @mentioned where the channel can"`
 	Priority string   `yaml:"priority" doc:"low, normal (default), high or critical" enum:"low,normal,high,critical"`
+	// OverridePreferences lets a critical rule reach people who muted its
+	// event or channels; without it every rule respects their choices.
+	OverridePreferences bool `yaml:"override_preferences" doc:"with priority: critical, reach people whatever they muted or chose (preferences and unsubscribes); default false: preferences are respected"`
 	// Language picks the template's language; a template without it is
 	// rendered in the language it has.
 	Language string `yaml:"language" doc:"the template language: zh-CN (default) or en" enum:"zh-CN,en"`
+	// To are the rule's addressees for channels that send to people:
+	// person keys, group:NAME, dept:ID (a 钉钉 department), all, buyer.
+	// With to:, channels are a fallback chain tried in order.
+	To []string `yaml:"to" doc:"who the message is for: person keys, group:NAME, dept:ID (钉钉 department), all, buyer; with to:, channels are tried in order, the next when one fails for good"`
+	// Escalate sends to the next channel of the chain when a message is not
+	// read in time (channels that report reads: dingtalk_app).
+	Escalate *Escalate `yaml:"escalate" doc:"unread_after: 15m sends to the next channel when the message is not read by then"`
+	// QuietHours overrides the configuration's for this rule.
+	QuietHours *QuietHours `yaml:"quiet_hours" doc:"overrides the top-level quiet_hours for this rule; off: true sends at any hour"`
 	// Digest collects the rule's messages and sends them merged at clock
 	// times instead of one by one.
 	Digest *Digest `yaml:"digest" doc:"collect the rule's messages into one digest sent at clock times: every: 1h (on the hour) or at: [\"09:00\", \"18:00\"]"`
@@ -178,6 +195,36 @@ type Rule struct {
 type Digest struct {
 	Every Duration `yaml:"every" doc:"send every so often on the clock, counted from midnight: 1h on the hour, 30m at :00 and :30; must divide 24h"`
 	At    []string `yaml:"at" doc:"send at these local times, HH:MM, e.g. [\"09:00\", \"18:00\"]"`
+}
+
+// Person is someone rules can address.
+type Person struct {
+	Name       string   `yaml:"name" doc:"the person's name, as messages address them"`
+	DingUserID string   `yaml:"dingtalk_userid" doc:"the 钉钉 userid (通讯录 → 成员 → userid), for dingtalk_app work notifications"`
+	Mobile     string   `yaml:"mobile" doc:"mobile number, for SMS and for @mentions in group robots"`
+	Email      string   `yaml:"email" doc:"email address"`
+	Groups     []string `yaml:"groups" doc:"groups the person is in; rules address them as group:NAME"`
+	// QuietHours overrides the rule's and the configuration's for messages
+	// to this person alone.
+	QuietHours *QuietHours `yaml:"quiet_hours" doc:"this person's own quiet hours"`
+
+	Key string   `yaml:"-"`
+	Pos Position `yaml:"-"`
+}
+
+// QuietHours is a span of the day (from..to, across midnight when to is
+// earlier) when messages wait.
+type QuietHours struct {
+	From     string `yaml:"from" doc:"start, HH:MM, e.g. \"22:00\""`
+	To       string `yaml:"to" doc:"end, HH:MM, e.g. \"08:00\" (the next morning when earlier than from)"`
+	Holidays string `yaml:"holidays" doc:"cn: also all day on China's statutory holidays and weekends that are not make-up workdays (调休)" enum:"cn"`
+	Calendar string `yaml:"calendar" doc:"with holidays: cn, a file of holidays and make-up workdays (the shipped file's form) to use instead of the shipped one; relative to this file"`
+	Off      bool   `yaml:"off" doc:"no quiet hours (a rule that must send at any hour)"`
+}
+
+// Escalate is when a message that was not read goes to the next channel.
+type Escalate struct {
+	UnreadAfter Duration `yaml:"unread_after" doc:"how long a message may stay unread before the next channel of the chain is tried, e.g. 15m" required:"true"`
 }
 
 // At is a rule's @mentions.

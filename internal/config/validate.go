@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -221,7 +222,65 @@ func (d *decoder) validate(cfg *Config) {
 			d.checkRule(cfg, r, p)
 		}
 	}
+	for key, pr := range cfg.People {
+		p := join("people", key)
+		d.checkName("person", key, p)
+		if pr != nil {
+			d.checkPerson(pr, p)
+		}
+	}
+	if cfg.QuietHours != nil {
+		d.checkQuietHours(cfg.QuietHours, "quiet_hours")
+	}
 	d.checkBranding(cfg.Branding)
+}
+
+func (d *decoder) checkPerson(pr *Person, path string) {
+	if pr.Mobile != "" && !mobilePattern.MatchString(pr.Mobile) {
+		d.add(d.valuePos(join(path, "mobile")), join(path, "mobile"), fmt.Sprintf("%q is not a mobile number", pr.Mobile),
+			"write the 11 digits, e.g. \"13800001234\"")
+	}
+	if pr.Email != "" && !emailPattern.MatchString(pr.Email) {
+		d.add(d.valuePos(join(path, "email")), join(path, "email"), fmt.Sprintf("%q is not an email address", pr.Email),
+			"write it like zhang@example.com")
+	}
+	for i, g := range pr.Groups {
+		if !namePattern.MatchString(g) {
+			d.add(d.elemPos(join(path, "groups"), i), fmt.Sprintf("%s.groups[%d]", path, i), fmt.Sprintf("group name %q has characters a rule cannot name", g),
+				"use letters, digits, _ and -")
+		}
+	}
+	if pr.QuietHours != nil {
+		d.checkQuietHours(pr.QuietHours, join(path, "quiet_hours"))
+	}
+}
+
+var emailPattern = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+
+// checkQuietHours asks for from: and to: as HH:MM, or off: true.
+func (d *decoder) checkQuietHours(q *QuietHours, path string) {
+	if q.Off {
+		if q.From != "" || q.To != "" {
+			d.add(d.valuePos(path), path, "quiet hours that are off: true take no from: or to:", "keep off: true, or from: and to:")
+		}
+		return
+	}
+	if q.From == "" || q.To == "" {
+		d.add(d.valuePos(path), path, "quiet hours need from: and to:", `write e.g. {from: "22:00", to: "08:00"}, or off: true`)
+		return
+	}
+	for _, k := range []string{"from", "to"} {
+		v := q.From
+		if k == "to" {
+			v = q.To
+		}
+		if _, err := ParseClock(v); err != nil {
+			d.add(d.valuePos(join(path, k)), join(path, k), fmt.Sprintf("%q is not a time of day", v), `write it HH:MM on a 24-hour clock, e.g. "22:00"`)
+		}
+	}
+	if q.From == q.To {
+		d.add(d.valuePos(path), path, "quiet hours from and to are the same time", "give the span a length, or write off: true")
+	}
 }
 
 // checkTemplate records where each text was written, so that a template
@@ -258,6 +317,12 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 	for i, ch := range r.Channels {
 		p := fmt.Sprintf("%s.channels[%d]", path, i)
 		at := d.elemPos(join(path, "channels"), i)
+		if strings.Contains(ch, ":") {
+			if _, _, problem, hint := ResolveChannel(cfg, ch); problem != "" {
+				d.add(at, p, problem, hint)
+			}
+			continue
+		}
 		sys, ok := cfg.Systems[ch]
 		if !ok || sys == nil {
 			d.add(at, p, fmt.Sprintf("unknown system %q", ch), didYouMean(ch, keys(cfg.Systems), "configured systems"))
@@ -286,6 +351,18 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 				didYouMean(r.Template, append(known, keys(cfg.Templates)...), "shipped and configured templates"))
 		}
 	}
+	d.checkRecipients(cfg, r, path)
+	if r.QuietHours != nil {
+		d.checkQuietHours(r.QuietHours, join(path, "quiet_hours"))
+	}
+	if r.OverridePreferences && r.Priority != "critical" {
+		d.add(d.valuePos(join(path, "override_preferences")), join(path, "override_preferences"),
+			"override_preferences needs priority: critical", "set priority: critical, or remove override_preferences so people's choices hold")
+	}
+	if r.Escalate != nil && r.Escalate.UnreadAfter.Std() < time.Minute && !d.badBelow(join(path, "escalate")) {
+		d.add(d.valuePos(join(path, "escalate.unread_after")), join(path, "escalate.unread_after"), "unread_after must be at least 1m",
+			"give people time to read it, e.g. 15m")
+	}
 	if r.Digest != nil && !d.bad[join(path, "digest")] && !d.badBelow(join(path, "digest")) {
 		d.checkDigest(r.Digest, join(path, "digest"))
 	}
@@ -293,6 +370,94 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 		if !mobilePattern.MatchString(m) {
 			d.add(d.elemPos(join(path, "at.mobiles"), i), fmt.Sprintf("%s.at.mobiles[%d]", path, i),
 				fmt.Sprintf("%q is not a mobile number", m), "write the 11 digits the member registered with, e.g. \"13800001234\"")
+		}
+	}
+}
+
+// ResolveChannel reads a channel step written PREFIX:NAME or SYSTEM:NAME
+// (ding:phone): a variant of a system's way to send. It returns the system
+// and the variant, or a problem and a hint.
+func ResolveChannel(cfg *Config, ch string) (system, variant, problem, hint string) {
+	head, name, _ := strings.Cut(ch, ":")
+	var candidates []string
+	if sys, ok := cfg.Systems[head]; ok && sys != nil {
+		candidates = []string{head}
+	} else {
+		for sname, sys := range cfg.Systems {
+			if spec, ok := LookupKind(sys.Kind); ok && sys != nil && spec.VariantPrefix == head {
+				candidates = append(candidates, sname)
+			}
+		}
+		sort.Strings(candidates)
+	}
+	switch len(candidates) {
+	case 0:
+		var known []string
+		for _, k := range Kinds() {
+			if k.VariantPrefix != "" {
+				known = append(known, k.VariantPrefix+":"+strings.Join(k.Variants, "|")+" (with a "+k.Kind+" system)")
+			}
+		}
+		return "", "", fmt.Sprintf("channel %q names no system and no kind of step", ch), "steps are written " + strings.Join(known, ", ") + ", or SYSTEM:STEP"
+	case 1:
+	default:
+		return "", "", fmt.Sprintf("channel %q could mean any of the systems %s", ch, strings.Join(candidates, ", ")),
+			"write the system's name before the colon, e.g. " + candidates[0] + ":" + name
+	}
+	system = candidates[0]
+	spec, _ := LookupKind(cfg.Systems[system].Kind)
+	if len(spec.Variants) == 0 {
+		return "", "", fmt.Sprintf("system %q (%s) has no steps to name after a colon", system, cfg.Systems[system].Kind), "name the system alone"
+	}
+	if !slices.Contains(spec.Variants, name) {
+		return "", "", fmt.Sprintf("system %q has no step %q", system, name), "its steps: " + strings.Join(spec.Variants, ", ")
+	}
+	return system, name, "", ""
+}
+
+// checkRecipients checks a rule's to: entries and that its channels fit
+// them: a channel that sends to people needs to:.
+func (d *decoder) checkRecipients(cfg *Config, r *Rule, path string) {
+	groups := map[string]bool{}
+	for _, pr := range cfg.People {
+		if pr != nil {
+			for _, g := range pr.Groups {
+				groups[g] = true
+			}
+		}
+	}
+	for i, to := range r.To {
+		at, p := d.elemPos(join(path, "to"), i), fmt.Sprintf("%s.to[%d]", path, i)
+		switch kind, name, _ := strings.Cut(to, ":"); {
+		case to == "all" || to == "buyer":
+		case kind == "group" && name != "":
+			if !groups[name] {
+				d.add(at, p, fmt.Sprintf("no person is in group %q", name), didYouMean(name, keys(groups), "groups"))
+			}
+		case kind == "dept" && name != "":
+			if strings.Trim(name, "0123456789") != "" {
+				d.add(at, p, fmt.Sprintf("%q is not a 钉钉 department id", name), "write dept: with the number 通讯录 shows for the department, e.g. dept:1234")
+			}
+		case strings.Contains(to, ":"):
+			d.add(at, p, fmt.Sprintf("unknown kind of addressee %q", to), "write a person key, group:NAME, dept:ID, all or buyer")
+		default:
+			if _, ok := cfg.People[to]; !ok {
+				d.add(at, p, fmt.Sprintf("unknown person %q", to), didYouMean(to, keys(cfg.People), "people"))
+			}
+		}
+	}
+	if len(r.To) > 0 {
+		return
+	}
+	for i, ch := range r.Channels {
+		if sysName, _, problem, _ := ResolveChannel(cfg, ch); strings.Contains(ch, ":") && problem == "" {
+			ch = sysName
+		}
+		if sys, ok := cfg.Systems[ch]; ok && sys != nil {
+			if spec, ok := LookupKind(sys.Kind); ok && spec.Addressed {
+				d.add(d.elemPos(join(path, "channels"), i), fmt.Sprintf("%s.channels[%d]", path, i),
+					fmt.Sprintf("system %q (%s) sends to people, and the rule says not to whom", ch, sys.Kind), "add to: [a person key, group:NAME, dept:ID, all or buyer]")
+			}
 		}
 	}
 }

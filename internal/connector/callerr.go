@@ -50,6 +50,10 @@ type CallError struct {
 	Hint  string
 	// RetryAfter is how long the provider asked to wait (SlowDown).
 	RetryAfter time.Duration
+	// PerMessage reports that a SlowDown is about this message's
+	// recipients (one number's limit), not the endpoint: only the message
+	// waits, the others go on.
+	PerMessage bool
 	// Err is the transport error underneath, if any.
 	Err error
 }

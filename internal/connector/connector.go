@@ -88,6 +88,10 @@ func Register(k Kind) {
 	spec := k.KindSpec
 	spec.Push = k.Push != nil
 	spec.Send = k.Send != nil
+	spec.Addressed = k.Send != nil && k.Send.Addressed
+	if k.Send != nil && k.Send.Variants != nil {
+		spec.VariantPrefix, spec.Variants = k.Send.Variants.Prefix, k.Send.Variants.Names
+	}
 	spec.PullAPIs, spec.WriteAPIs = nil, nil
 	if k.Pull != nil {
 		for _, a := range k.Pull.APIs {

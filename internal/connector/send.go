@@ -112,12 +112,29 @@ type Sender interface {
 	Send(ctx context.Context, msg Message) (SendResult, error)
 }
 
+// SendVariants are the other ways one configured account sends.
+type SendVariants struct {
+	// Prefix names them in a rule when one system of the kind is
+	// configured: ding:phone.
+	Prefix string
+	Names  []string
+	// New returns the variant's sender from the system's own.
+	New func(base Sender, name string) (Sender, error)
+}
+
 // SendCapability is what a kind registers to send messages.
 type SendCapability struct {
 	Limits SendLimits
 	// Addressed reports that the kind sends to people (Message.To), not to
 	// a group: a rule using it needs to:.
 	Addressed bool
+	// Payload reports that the kind sends Message.Payload (the event and
+	// the order as data), which is then filled in for it.
+	Payload bool
+	// Variants are other ways the same account sends (钉钉's DING by app,
+	// SMS or phone), which a rule names as channel steps PREFIX:NAME
+	// (ding:phone) or SYSTEM:NAME.
+	Variants *SendVariants
 	// Provider names the provider as people know it (钉钉), and CodeName
 	// its answer's code (errcode), for the delivery log: "钉钉 errcode 0".
 	Provider, CodeName string

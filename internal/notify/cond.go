@@ -26,6 +26,8 @@ type Event struct {
 	To   order.Status    `json:"to,omitempty"`
 	// Version is the order version the event came with.
 	Version int64 `json:"version,omitempty"`
+	// At is when the event happened.
+	At time.Time `json:"at,omitzero"`
 }
 
 // moneyKeys are the amounts of the canonical order. The read API writes them

@@ -269,3 +269,30 @@ func TestPlainText(t *testing.T) {
 		t.Errorf("text =\n%s\nwant\n%s", got, want)
 	}
 }
+
+// A rule names a DING step of the 钉钉 app as ding:phone (or
+// SYSTEM:phone); check places a wrong one at its line.
+func TestChannelSteps(t *testing.T) {
+	const base = `systems:
+  ding_app: {kind: dingtalk_app, app_key: k, app_secret: s, agent_id: 1000001}
+people:
+  zhang: {name: 张三, dingtalk_userid: manager4220}
+rules:
+`
+	parse := func(rule string) error {
+		_, err := config.Parse([]byte(base+rule), "t.yaml", func(string) (string, bool) { return "", false })
+		return err
+	}
+	if err := parse("  r: {on: [created], channels: [ding_app, \"ding:phone\", \"ding_app:sms\"], to: [zhang], template: big_order}\n"); err != nil {
+		t.Errorf("steps by prefix and by system: %v", err)
+	}
+	for _, tt := range []struct{ ch, want string }{
+		{"ding:fax", `t.yaml:6:33: rules.r.channels[0]: system "ding_app" has no step "fax" (its steps: app, sms, phone)`},
+		{"dong:phone", `t.yaml:6:33: rules.r.channels[0]: channel "dong:phone" names no system and no kind of step`},
+	} {
+		err := parse("  r: {on: [created], channels: [\"" + tt.ch + "\"], to: [zhang], template: big_order}\n")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("channel %s: %v\nwant %s", tt.ch, err, tt.want)
+		}
+	}
+}

@@ -30,6 +30,12 @@ type Rules struct {
 	brand  config.Branding
 	shops  map[string]string // source → its system's name
 	base   string            // the read API's root, for links
+	people map[string]*config.Person
+	// personQuiet are the people who have their own quiet_hours; a nil
+	// value is a person with quiet_hours off.
+	personQuiet map[string]*quiet
+	// payload are the channels that carry the event and order as data.
+	payload map[string]bool
 }
 
 // Rule is one compiled rule.
@@ -42,10 +48,48 @@ type Rule struct {
 	Priority  string
 	AtMobiles []string
 	AtAll     bool
+	// OverridePreferences: a critical rule that reaches people whatever
+	// they muted or chose.
+	OverridePreferences bool
 
-	when   *condition
-	text   *text
-	digest *config.Digest
+	when     *condition
+	text     *text
+	digest   *config.Digest
+	to       []string
+	escalate time.Duration
+	quiet    *quiet
+}
+
+// Chain reports that the rule's channels are a fallback chain (a rule
+// with to:): the message goes to the first, and to the next when one
+// fails for good or, with escalate:, is not read in time.
+func (r *Rule) Chain() bool { return len(r.to) > 0 }
+
+// EscalateAfter is how long a message may stay unread before the next
+// channel of the chain is tried (0: not escalated).
+func (r *Rule) EscalateAfter() time.Duration { return r.escalate }
+
+// QuietUntil reports whether at falls in the rule's quiet hours and when
+// they end. A critical rule is never held.
+func (r *Rule) QuietUntil(at time.Time) (time.Time, bool) {
+	if r.Priority == "critical" {
+		return time.Time{}, false
+	}
+	return r.quiet.until(at)
+}
+
+// QuietUntil reports whether a message of rule r to person (a people:
+// key, or "" for recipients that are not configured people) falls in quiet
+// hours at at, and when they end. A person's own quiet_hours replace the
+// rule's for messages to them; a critical rule is never held.
+func (rs *Rules) QuietUntil(r *Rule, person string, at time.Time) (time.Time, bool) {
+	if r.Priority == "critical" {
+		return time.Time{}, false
+	}
+	if q, own := rs.personQuiet[person]; own && person != "" {
+		return q.until(at)
+	}
+	return r.quiet.until(at)
 }
 
 // ChannelMessage is the message a rule sends to one channel.
@@ -66,13 +110,29 @@ type Match struct {
 // and no Rules when there is any.
 func Compile(cfg *config.Config) (*Rules, []error) {
 	rs := &Rules{byName: map[string]*Rule{}, loc: cfg.Location, brand: cfg.Branding,
-		shops: map[string]string{}, base: apiBase(cfg.Listen)}
+		shops: map[string]string{}, base: apiBase(cfg.Listen), people: cfg.People, payload: map[string]bool{}}
+	for name, sys := range cfg.Systems {
+		if k, ok := connector.Lookup(sys.Kind); ok && k.Send != nil && k.Send.Payload {
+			rs.payload[name] = true
+		}
+	}
 	for name, src := range cfg.Sources {
 		if src != nil {
 			rs.shops[name] = src.System
 		}
 	}
 	var errs []error
+	rs.personQuiet = map[string]*quiet{}
+	for key, p := range cfg.People {
+		if p == nil || p.QuietHours == nil {
+			continue
+		}
+		q, err := compileQuiet(p.QuietHours, cfg, "people."+key+".quiet_hours")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		rs.personQuiet[key] = q
+	}
 	texts := map[[2]string]*text{} // (template, language) compiled once for all rules using it
 	names := make([]string, 0, len(cfg.Rules))
 	for n := range cfg.Rules {
@@ -82,7 +142,7 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 	for _, name := range names {
 		cr := cfg.Rules[name]
 		r := &Rule{Name: name, Channels: cr.Channels, Template: cr.Template, Language: cr.Language,
-			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, digest: cr.Digest}
+			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, OverridePreferences: cr.OverridePreferences, digest: cr.Digest}
 		if r.Language == "" {
 			r.Language = Languages[0]
 		}
@@ -95,6 +155,19 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 		cond, cerrs := compileCondition(cr)
 		errs = append(errs, cerrs...)
 		r.when = cond
+		r.to = cr.To
+		if cr.Escalate != nil {
+			r.escalate = cr.Escalate.UnreadAfter.Std()
+		}
+		q, qpath := cfg.QuietHours, "quiet_hours"
+		if cr.QuietHours != nil {
+			q, qpath = cr.QuietHours, "rules."+name+".quiet_hours"
+		}
+		quiet, err := compileQuiet(q, cfg, qpath)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		r.quiet = quiet
 
 		tpl, ok := findTemplate(cfg, cr.Template)
 		if !ok {
@@ -292,10 +365,31 @@ func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, err
 		AtMobiles: slices.Clone(r.AtMobiles),
 		AtAll:     r.AtAll,
 		Key:       Key(r.Name, o.Source, o.OrderNo, ev),
+		Template:  r.Template,
+		Vars:      vars(d),
+		Priority:  r.Priority,
+	}
+	if len(r.to) > 0 {
+		msg.To = rs.recipients(r.to, o)
+		for _, rc := range msg.To {
+			// Configured people are @mentioned in group robots; the buyer
+			// never is: a staff group is no place for a customer's number.
+			if rc.Mobile != "" && rc.Person != "buyer" && !slices.Contains(msg.AtMobiles, rc.Mobile) {
+				msg.AtMobiles = append(msg.AtMobiles, rc.Mobile)
+			}
+		}
 	}
 	out := make([]ChannelMessage, len(r.Channels))
 	for i, ch := range r.Channels {
-		out[i] = ChannelMessage{Channel: ch, Message: msg}
+		m := msg
+		if rs.payload[ch] {
+			p, err := payload(o, ev)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", r.Name, err)
+			}
+			m.Payload = p
+		}
+		out[i] = ChannelMessage{Channel: ch, Message: m}
 	}
 	return out, nil
 }

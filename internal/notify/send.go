@@ -184,7 +184,7 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 	// overflow merged.
 	if free > 0 {
 		if !ep.paced() {
-			queued, err := st.store.Queued(ctx, tx, ep.System, stepMax)
+			queued, err := st.store.Queued(ctx, tx, ep.System, now, stepMax)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -192,14 +192,14 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 				out = append(out, single(d))
 			}
 		} else {
-			waiting, err := st.store.QueuedCount(ctx, tx, ep.System)
+			waiting, err := st.store.QueuedCount(ctx, tx, ep.System, now)
 			if err != nil {
 				return nil, 0, err
 			}
 			fit := maxDigestRows(budget)
 			alone := splitSlots(waiting, free, fit)
 			want := alone + (free-alone)*fit
-			queued, err := st.store.Queued(ctx, tx, ep.System, min(want, waiting))
+			queued, err := st.store.Queued(ctx, tx, ep.System, now, min(want, waiting))
 			if err != nil {
 				return nil, 0, err
 			}
@@ -210,7 +210,7 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 				free--
 			}
 			for len(queued) > 1 && free > 0 {
-				if queued[0].Kind == store.KindDigest || queued[1].Kind == store.KindDigest {
+				if queued[0].Kind == store.KindDigest || queued[1].Kind == store.KindDigest || toOf(queued[0]) != toOf(queued[1]) {
 					// A digest put back after a throttle goes as it is; a
 					// message next to one goes alone rather than in a
 					// digest of one.
@@ -291,9 +291,12 @@ func maxDigestRows(budget int) int { return max((budget-400)/160, 2) }
 // returns it to be sent; waiting is how many more wait behind them.
 func (st *Stage) digest(ctx context.Context, tx *sql.Tx, rules *Rules, ep *Endpoint, ds []store.Delivery, waiting int, clock bool,
 	budget int, now time.Time) (*outgoing, error) {
+	to := toOf(ds[0])
 	for i, d := range ds {
-		if d.Kind == store.KindDigest {
-			ds = ds[:i] // a digest is never merged into another
+		if d.Kind == store.KindDigest || (i > 0 && toOf(d) != to) {
+			// A digest is never merged into another, and messages to
+			// different people never share one.
+			ds = ds[:i]
 			break
 		}
 	}
@@ -340,6 +343,10 @@ func (st *Stage) digest(ctx context.Context, tx *sql.Tx, rules *Rules, ep *Endpo
 	spec.ID = id
 	msg, _ := rules.RenderDigest(spec)
 	msg.Key = nd.Key
+	var first connector.Message
+	if json.Unmarshal(ds[0].Message, &first) == nil {
+		msg.To, msg.AtMobiles, msg.Priority = first.To, first.AtMobiles, first.Priority
+	}
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return nil, fmt.Errorf("notify: encoding digest %d: %w", id, err)
@@ -451,6 +458,7 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 	before := e
 	outs := make([]store.AttemptOutcome, 0, len(out))
 	var steps []store.TimelineStep
+	var next []store.NewDelivery // the next channel of a chain
 	tell := func(o *outgoing, stage string, detail map[string]any) {
 		detail["rule"], detail["system"], detail["delivery"] = o.d.Rule, ep.System, o.d.ID
 		if o.d.OrderID != 0 {
@@ -498,7 +506,13 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 			if wait < time.Second {
 				wait = time.Minute
 			}
-			e.PausedUntil, e.PauseReason = now.Add(wait), "throttled: "+ce.Code
+			if ce.PerMessage {
+				// The provider throttled this message's recipients (one
+				// number's daily limit): it alone waits.
+				oc.HoldUntil = now.Add(wait)
+			} else {
+				e.PausedUntil, e.PauseReason = now.Add(wait), "throttled: "+ce.Code
+			}
 			oc.State, oc.Outcome, oc.SpendNoAttempt, oc.Wait = store.DeliveryQueued, "slow_down", true, "throttled"
 			oc.Code, oc.Error = ce.Code, deliveryError(ce)
 			st.metrics.throttled.WithLabelValues(ep.System).Inc()
@@ -506,6 +520,7 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 			oc.State, oc.Outcome, oc.Code, oc.Error = store.DeliveryFailed, "permanent", ce.Code, deliveryError(ce)
 			st.metrics.failed.WithLabelValues(ep.System).Add(float64(messages))
 			tell(o, "notify_failed", map[string]any{"code": ce.Code, "message": oc.Error.Message, "hint": ce.Hint, "kind": o.d.Kind})
+			next = append(next, st.fallback(o.d, nil, ce.Code, now, &steps)...)
 		default:
 			if !isCall {
 				ce = &connector.CallError{Class: connector.Unknown, System: ep.System, Op: "send", Message: o.err.Error()}
@@ -518,6 +533,7 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 				oc.State = store.DeliveryFailed
 				st.metrics.failed.WithLabelValues(ep.System).Add(float64(messages))
 				tell(o, "notify_failed", map[string]any{"code": ce.Code, "message": oc.Error.Message, "attempts": o.attempt, "kind": o.d.Kind})
+				next = append(next, st.fallback(o.d, nil, "attempts spent", now, &steps)...)
 			} else {
 				oc.State, oc.Wait = store.DeliveryQueued, "retry"
 				st.metrics.retried.WithLabelValues(ep.System).Inc()
@@ -533,6 +549,9 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 			return err
 		}
 	}
+	if err := st.queueNext(ctx, tx, next, now); err != nil {
+		return err
+	}
 	if err := st.store.AppendTimeline(ctx, tx, steps); err != nil {
 		return err
 	}
@@ -540,6 +559,62 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 		return fmt.Errorf("notify: %s: recording answers: %w", ep.System, err)
 	}
 	return nil
+}
+
+// fallback is the delivery to the next channel of d's chain, if it has
+// one: to the same people, or only to `only` when set (the ones who left
+// it unread). It adds a "fallback" step to the order's timeline.
+func (st *Stage) fallback(d store.Delivery, only []connector.Recipient, why string, now time.Time, steps *[]store.TimelineStep) []store.NewDelivery {
+	if len(d.Fallback) == 0 || d.Kind != store.KindMessage {
+		return nil
+	}
+	body := d.Message
+	if only != nil {
+		var m connector.Message
+		if err := json.Unmarshal(d.Message, &m); err == nil {
+			m.To = only
+			if b, err := json.Marshal(m); err == nil {
+				body = b
+			}
+		}
+	}
+	nd := store.NewDelivery{System: d.Fallback[0], Rule: d.Rule, Key: d.Key, Kind: store.KindMessage, OrderID: d.OrderID,
+		Source: d.Source, OrderNo: d.OrderNo, Event: d.Event, Total: d.Total, Status: d.Status, Lang: d.Lang, Priority: d.Priority,
+		State: store.DeliveryQueued, Message: body, Wait: "fallback", DueAt: now, Fallback: d.Fallback[1:], EscalateAfter: d.EscalateAfter}
+	if d.OrderID != 0 {
+		*steps = append(*steps, store.TimelineStep{OrderID: d.OrderID, At: now, Stage: "fallback",
+			Detail: map[string]any{"rule": d.Rule, "from": d.System, "to": nd.System, "why": why, "delivery": d.ID}})
+	}
+	return []store.NewDelivery{nd}
+}
+
+// queueNext queues the next channels of chains inside tx and wakes their
+// senders.
+func (st *Stage) queueNext(ctx context.Context, tx *sql.Tx, next []store.NewDelivery, now time.Time) error {
+	if len(next) == 0 {
+		return nil
+	}
+	if _, err := st.store.QueueDeliveries(ctx, tx, next, now); err != nil {
+		return err
+	}
+	if r := st.jobs.Load(); r != nil {
+		for _, d := range next {
+			if err := r.InsertTx(ctx, tx, SendArgs{System: d.System}, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// toOf is a queued message's addressees as text, to tell which messages
+// may share a digest.
+func toOf(d store.Delivery) string {
+	var m struct {
+		To json.RawMessage `json:"to"`
+	}
+	_ = json.Unmarshal(d.Message, &m)
+	return string(m.To)
 }
 
 func deliveryError(ce *connector.CallError) store.DeliveryError {

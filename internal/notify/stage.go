@@ -160,6 +160,7 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 	}
 	orders := make(map[int64]*order.Order, len(raw))
 	now := st.now()
+	var prefs map[string]store.Prefs // read once, when a chain needs them
 	var queue []store.NewDelivery
 	var steps []store.TimelineStep
 	for _, e := range evs {
@@ -175,7 +176,7 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			}
 			orders[e.OrderID] = o
 		}
-		ev := Event{Type: e.Type, From: e.StatusFrom, To: e.StatusTo, Version: e.Version}
+		ev := Event{Type: e.Type, From: e.StatusFrom, To: e.StatusTo, Version: e.Version, At: e.At}
 		matches, err := su.Rules.Match(*o, ev)
 		if err != nil {
 			// One order whose data a condition or template cannot take must
@@ -186,19 +187,65 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			continue
 		}
 		for _, m := range matches {
-			for _, cm := range m.Messages {
-				body, err := json.Marshal(cm.Message)
-				if err != nil {
-					return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)
+			type start struct {
+				cm       ChannelMessage
+				fallback []string
+			}
+			var starts []start
+			if m.Rule.Chain() {
+				if prefs == nil {
+					if prefs, err = st.store.AllPrefs(ctx, tx); err != nil {
+						return err
+					}
 				}
-				d := store.NewDelivery{System: cm.Channel, Rule: m.Rule.Name, Key: cm.Message.Key, Kind: store.KindMessage,
-					OrderID: e.OrderID, Source: o.Source, OrderNo: o.OrderNo, Event: string(e.Type), Total: o.Total.String(),
-					Status: string(o.Status), Lang: m.Rule.Language, Priority: priorities[m.Rule.Priority],
-					State: store.DeliveryQueued, Message: body, DueAt: now}
+				// A chain starts at its first channel (the first each
+				// person allows); the others wait for it to fail or go
+				// unread.
+				for _, g := range chainStarts(m, prefs, e.Type) {
+					starts = append(starts, start{g.ChannelMessage, m.Rule.Channels[g.index+1:]})
+				}
+			} else {
+				for _, cm := range m.Messages {
+					starts = append(starts, start{cm, nil})
+				}
+			}
+			for _, sm := range starts {
+				cm, fallback := sm.cm, sm.fallback
+				due := now
 				if g := m.Rule.digest; g != nil {
-					d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "digest", NextClock(g, now, su.Rules.loc)
+					due = NextClock(g, now, su.Rules.loc)
 				}
-				queue = append(queue, d)
+				// People with their own quiet hours may be held while
+				// the others are sent to, or the other way round: each
+				// group is a delivery of its own.
+				groups := su.Rules.splitQuiet(m.Rule, cm.Message.To, due)
+				for _, g := range groups {
+					msg := cm.Message
+					if len(groups) > 1 {
+						msg.To = g.to
+						msg.Key += "~" + recipientsKey(g.to)
+					}
+					body, err := json.Marshal(msg)
+					if err != nil {
+						return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)
+					}
+					d := store.NewDelivery{System: cm.Channel, Rule: m.Rule.Name, Key: msg.Key, Kind: store.KindMessage,
+						OrderID: e.OrderID, Source: o.Source, OrderNo: o.OrderNo, Event: string(e.Type), Total: o.Total.String(),
+						Status: string(o.Status), Lang: m.Rule.Language, Priority: priorities[m.Rule.Priority],
+						State: store.DeliveryQueued, Message: body, DueAt: now, Fallback: fallback, EscalateAfter: m.Rule.escalate}
+					switch {
+					case m.Rule.digest != nil:
+						d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "digest", due
+						if g.quiet {
+							d.DueAt = g.until
+						}
+					case g.quiet:
+						// Held until the quiet hours end, then sent with
+						// the others held as one digest.
+						d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "quiet", g.until
+					}
+					queue = append(queue, d)
+				}
 			}
 		}
 	}
@@ -263,6 +310,9 @@ func (w *clockWorker) Work(ctx context.Context, _ *river.Job[clockArgs]) error {
 	r := w.st.jobs.Load()
 	if r == nil {
 		return nil
+	}
+	if err := w.st.CheckReads(ctx); err != nil {
+		return err
 	}
 	due, err := w.st.DueEndpoints(ctx)
 	if err != nil {

@@ -74,6 +74,13 @@ type Delivery struct {
 	Code      string        `json:"code,omitempty"`
 	Cut       bool          `json:"cut,omitempty"`
 	Error     DeliveryError `json:"error,omitzero"`
+	// Fallback are the channels left in the rule's chain, in order.
+	Fallback []string `json:"fallback,omitempty"`
+	// EscalateAfter is how long it may stay unread; CheckAt when its read
+	// status is asked; ReadState read, unread, partial or escalated.
+	EscalateAfter time.Duration `json:"escalate_after,omitempty"`
+	CheckAt       time.Time     `json:"check_at,omitzero"`
+	ReadState     string        `json:"read_state,omitempty"`
 }
 
 // DeliveryError is the last failure of a delivery.
@@ -97,17 +104,22 @@ type Attempt struct {
 
 const deliveryCols = `id, system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang, priority, state,
 	message, digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
-	error_class, error_code, error_message, error_hint`
+	error_class, error_code, error_message, error_hint, fallback, escalate_after, check_at, read_state`
 
 func scanDelivery(scan func(...any) error) (Delivery, error) {
 	var d Delivery
 	var msg string
-	var due, created, updated, sent int64
+	var due, created, updated, sent, escalate, check int64
 	var cut int
+	var fallback string
 	err := scan(&d.ID, &d.System, &d.Rule, &d.Key, &d.Kind, &d.OrderID, &d.Source, &d.OrderNo, &d.Event, &d.Total, &d.Status, &d.Lang,
 		&d.Priority, &d.State, &msg, &d.DigestID, &d.Merged, &d.Wait, &d.Attempts, &due, &created, &updated, &sent, &d.MessageID,
-		&d.Code, &cut, &d.Error.Class, &d.Error.Code, &d.Error.Message, &d.Error.Hint)
+		&d.Code, &cut, &d.Error.Class, &d.Error.Code, &d.Error.Message, &d.Error.Hint, &fallback, &escalate, &check, &d.ReadState)
 	d.Message = json.RawMessage(msg)
+	if fallback != "" {
+		d.Fallback = strings.Split(fallback, ",")
+	}
+	d.EscalateAfter, d.CheckAt = time.Duration(escalate)*time.Microsecond, microsOrZero(check)
 	d.DueAt, d.CreatedAt, d.UpdatedAt, d.SentAt = micros(due), micros(created), micros(updated), microsOrZero(sent)
 	d.Cut = cut != 0
 	return d, err
@@ -145,6 +157,9 @@ type NewDelivery struct {
 	Message []byte
 	Wait    string
 	DueAt   time.Time
+	// Fallback are the channels left in the rule's chain.
+	Fallback      []string
+	EscalateAfter time.Duration
 }
 
 // queueChunk is the most rows one QueueDeliveries statement carries.
@@ -156,25 +171,25 @@ const queueChunk = 100
 func (s *Store) QueueDeliveries(ctx context.Context, tx *sql.Tx, ds []NewDelivery, now time.Time) (int, error) {
 	n := now.UnixMicro()
 	var added int64
-	args := make([]any, 0, min(len(ds), queueChunk)*19)
+	args := make([]any, 0, min(len(ds), queueChunk)*20)
 	var q strings.Builder
 	for start := 0; start < len(ds); start += queueChunk {
 		chunk := ds[start:min(start+queueChunk, len(ds))]
 		q.Reset()
 		args = args[:0]
 		q.WriteString(`INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
-			priority, state, message, wait, due_at, created_at, updated_at) VALUES `)
+			priority, state, message, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `)
 		for i, d := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			due := d.DueAt.UnixMicro()
 			if d.DueAt.IsZero() {
 				due = n
 			}
 			args = append(args, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
-				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n)
+				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
 		}
 		q.WriteString(` ON CONFLICT (dedupe_key, system) DO NOTHING`)
 		res, err := tx.ExecContext(ctx, s.rebind(q.String()), args...)
@@ -316,20 +331,22 @@ func (s *Store) MarkWaiting(ctx context.Context, tx *sql.Tx, system, why string)
 	return nil
 }
 
-// QueuedCount is how many messages wait in system's queue.
-func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string) (int, error) {
+// QueuedCount is how many messages wait in system's queue and may go at
+// now (a message held for its recipients waits until its due_at).
+func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string, now time.Time) (int, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM deliveries WHERE system = ? AND state = 'queued'`), system).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM deliveries WHERE system = ? AND state = 'queued' AND due_at <= ?`),
+		system, now.UnixMicro()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: counting the queue of %s: %w", system, err)
 	}
 	return n, nil
 }
 
-// Queued reads up to limit messages of system's queue, the most urgent
-// first and otherwise in the order they were queued.
-func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, limit int) ([]Delivery, error) {
+// Queued reads up to limit messages of system's queue that may go at now,
+// the most urgent first and otherwise in the order they were queued.
+func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
 	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM deliveries
-		WHERE system = ? AND state = 'queued' ORDER BY priority DESC, id LIMIT ?`, system, limit)
+		WHERE system = ? AND state = 'queued' AND due_at <= ? ORDER BY priority DESC, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
 // DueCollected reads up to limit messages digest rules collected for
@@ -431,6 +448,9 @@ type AttemptOutcome struct {
 	// SpendNoAttempt gives the attempt back: the call was throttled or not
 	// made, which is no failure of the message.
 	SpendNoAttempt bool
+	// HoldUntil, for a message queued again, is when it may go (its
+	// recipients were throttled, not the endpoint).
+	HoldUntil time.Time
 }
 
 // FinishAttempts records the answers of calls inside tx.
@@ -441,14 +461,17 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 	n := now.UnixMicro()
 	upd, err := tx.PrepareContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
 		cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-		attempts = attempts - ?,
+		attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
 		error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id = ?`))
 	if err != nil {
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
 	}
 	defer upd.Close()
+	// Only the call in flight is settled: an attempt given back
+	// (SpendNoAttempt) or counted afresh by Resend makes the next call
+	// reuse its number, and the earlier call's record must keep its answer.
 	att, err := tx.PrepareContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
-		WHERE delivery_id = ? AND attempt = ?`))
+		WHERE delivery_id = ? AND attempt = ? AND outcome = 'in_flight'`))
 	if err != nil {
 		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
 	}
@@ -463,12 +486,29 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 			giveBack = 1
 		}
 		if _, err := upd.ExecContext(ctx, string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
-			giveBack, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
+			giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
 			return fmt.Errorf("store: recording the answer for delivery %d: %w", o.DeliveryID, err)
 		}
 		if _, err := att.ExecContext(ctx, n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.DeliveryID, o.Attempt); err != nil {
 			return fmt.Errorf("store: recording attempt %d of delivery %d: %w", o.Attempt, o.DeliveryID, err)
 		}
+	}
+	return nil
+}
+
+// DueReadChecks reads up to limit sent deliveries whose read status is
+// due to be asked, oldest first.
+func (s *Store) DueReadChecks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
+	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM deliveries
+		WHERE check_at > 0 AND check_at <= ? ORDER BY check_at, id LIMIT ?`, now.UnixMicro(), limit)
+}
+
+// SetReadState records inside tx what a read check found; next is when to
+// ask again (zero: not again).
+func (s *Store) SetReadState(ctx context.Context, tx *sql.Tx, id int64, state string, next, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET read_state = ?, check_at = ?, updated_at = ? WHERE id = ?`),
+		state, unmicros(next), now.UnixMicro(), id); err != nil {
+		return fmt.Errorf("store: recording the read state of delivery %d: %w", id, err)
 	}
 	return nil
 }
@@ -479,10 +519,10 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 func (s *Store) HasDue(ctx context.Context, system string, now, stale time.Time) (bool, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, s.rebind(`SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'queued' LIMIT 1) a) +
+		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'queued' AND due_at <= ? LIMIT 1) a) +
 		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'collecting' AND due_at <= ? LIMIT 1) b) +
 		(SELECT count(*) FROM (SELECT 1 FROM deliveries WHERE system = ? AND state = 'sending' AND updated_at < ? LIMIT 1) c)`),
-		system, system, now.UnixMicro(), system, stale.UnixMicro()).Scan(&n)
+		system, now.UnixMicro(), system, now.UnixMicro(), system, stale.UnixMicro()).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: looking for due messages of %s: %w", system, err)
 	}
@@ -499,10 +539,16 @@ type DeliveryFilter struct {
 	Digest int64
 	// Before pages back: ids below it.
 	Before int64
-	Limit  int
+	// Limit is the most to list; see ListDeliveries.
+	Limit int
 }
 
-// ListDeliveries lists deliveries, newest first.
+// MaxDeliveryPage is the most deliveries one ListDeliveries call returns;
+// a larger Limit is cut to it.
+const MaxDeliveryPage = 1000
+
+// ListDeliveries lists deliveries, newest first: at most Limit of them
+// (100 when Limit is zero, MaxDeliveryPage at the most).
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
 	var where []string
 	var args []any
@@ -529,9 +575,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 		add("id < ?", f.Before)
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, MaxDeliveryPage)
 	q := `SELECT ` + deliveryCols + ` FROM deliveries`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
@@ -575,8 +622,8 @@ func (s *Store) GetDelivery(ctx context.Context, id int64) (Delivery, []Attempt,
 // with its attempts counted afresh. It reports false when the delivery is
 // not failed.
 func (s *Store) Resend(ctx context.Context, tx *sql.Tx, id int64, now time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'queued', attempts = 0, wait = 'resend', updated_at = ?
-		WHERE id = ? AND state = 'failed'`), now.UnixMicro(), id)
+	res, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'queued', attempts = 0, wait = 'resend', due_at = ?, updated_at = ?
+		WHERE id = ? AND state = 'failed'`), now.UnixMicro(), now.UnixMicro(), id)
 	if err != nil {
 		return false, fmt.Errorf("store: resending delivery %d: %w", id, err)
 	}
@@ -633,4 +680,61 @@ func (s *Store) CanonicalOrders(ctx context.Context, q Querier, ids []int64) (ma
 		}
 	}
 	return out, nil
+}
+
+// DeliveryStat counts deliveries of one rule to one endpoint in one state
+// (and read state).
+type DeliveryStat struct {
+	Rule, System string
+	State        DeliveryState
+	ReadState    string
+	Kind         string
+	Count        int
+}
+
+// DeliveryStats counts the deliveries created in [from, to) by rule,
+// endpoint, state, read state and kind.
+func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]DeliveryStat, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*) FROM deliveries
+		WHERE created_at >= ? AND created_at < ? GROUP BY rule, system, state, read_state, kind ORDER BY rule, system`),
+		from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: counting deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryStat
+	for rows.Next() {
+		var st DeliveryStat
+		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count); err != nil {
+			return nil, fmt.Errorf("store: counting deliveries: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// InboxStat counts one rule's inbox messages in [from, to) and how many
+// were read (opened).
+type InboxStat struct {
+	Rule          string
+	Count, Opened int
+}
+
+// InboxStats counts inbox messages by rule.
+func (s *Store) InboxStats(ctx context.Context, from, to time.Time) ([]InboxStat, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, count(*), sum(CASE WHEN read_at > 0 THEN 1 ELSE 0 END) FROM inbox
+		WHERE created_at >= ? AND created_at < ? GROUP BY rule ORDER BY rule`), from.UnixMicro(), to.UnixMicro())
+	if err != nil {
+		return nil, fmt.Errorf("store: counting inbox messages: %w", err)
+	}
+	defer rows.Close()
+	var out []InboxStat
+	for rows.Next() {
+		var st InboxStat
+		if err := rows.Scan(&st.Rule, &st.Count, &st.Opened); err != nil {
+			return nil, fmt.Errorf("store: counting inbox messages: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
 }

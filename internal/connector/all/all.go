@@ -3,7 +3,9 @@
 package all
 
 import (
+	_ "orderhub/internal/connector/aliyunsms"
 	_ "orderhub/internal/connector/dingtalk"
+	_ "orderhub/internal/connector/dingtalkapp"
 	_ "orderhub/internal/connector/feishu"
 	_ "orderhub/internal/connector/jdy"
 	_ "orderhub/internal/connector/k3cloud"
@@ -11,5 +13,6 @@ import (
 	_ "orderhub/internal/connector/smtp"
 	_ "orderhub/internal/connector/wdt"
 	_ "orderhub/internal/connector/webhook"
+	_ "orderhub/internal/connector/webhookout"
 	_ "orderhub/internal/connector/wecom"
 )

@@ -35,6 +35,10 @@ type SendSetup struct {
 	Throttled func()
 }
 
+// SendTemplate is the rule template the suite's message names, for a
+// sender that maps rule templates to its provider's approved ones (SMS).
+const SendTemplate = "big_order"
+
 // RunSend runs the sender conformance suite.
 func RunSend(t *testing.T, setup func(t *testing.T) SendSetup) {
 	ctx := context.Background()
@@ -45,6 +49,12 @@ func RunSend(t *testing.T, setup func(t *testing.T) SendSetup) {
 		Link:      "http://127.0.0.1:8080/orders/shop/D20261126005009000001",
 		AtMobiles: []string{"13800001234"},
 		Key:       "big_order/shop/D20261126005009000001/created",
+		// What a rule gives a channel that sends to people; robots ignore
+		// it. An addressed sender's setup must know Template.
+		To:       []connector.Recipient{{Person: "zhang", Name: "张三", DingUserID: "manager4220", Mobile: "13800001234", Email: "zhang@example.com"}},
+		Template: SendTemplate,
+		Vars: map[string]string{"order_no": "D20261126005009000001", "source": "shop", "shop": "某某商城", "total": "¥5,999.00",
+			"status": "已付款", "event": "created", "buyer": "138****1234", "link": "http://127.0.0.1:8080/orders/shop/D20261126005009000001"},
 	}
 	t.Run("SendsAndCarriesTheKeyword", func(t *testing.T) {
 		s := setup(t)

@@ -1,7 +1,11 @@
 // Package webhook receives orders from any sender that can sign a request:
 // the body is orderhub's canonical order JSON, signed with HMAC-SHA256 over
 // timestamp + "." + body (the scheme Stripe and Svix use), the timestamp and
-// signature sent in headers.
+// signature sent in headers. With `scheme: standard` the sender signs the
+// Standard Webhooks way instead (webhook-id, webhook-timestamp,
+// webhook-signature, a whsec_ secret), and the body may be the event
+// envelope {"type":"order.paid","timestamp":…,"data":{order}} that another
+// orderhub's webhook_out sends, so two orderhubs connect with no code.
 package webhook
 
 import (
@@ -19,6 +23,7 @@ import (
 
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
+	"orderhub/internal/connector/stdwebhook"
 	"orderhub/internal/order"
 	"orderhub/internal/problem"
 )
@@ -32,19 +37,44 @@ const (
 	HeaderSignature = "X-Orderhub-Signature" // v1=<hex HMAC-SHA256>[,v1=<hex>…]
 )
 
+// The signing schemes a webhook source takes (`scheme:`).
+const (
+	// SchemeOrderhub is orderhub's own: X-Orderhub-Timestamp and
+	// X-Orderhub-Signature: v1=<hex>, keyed with the secret as written.
+	SchemeOrderhub = "orderhub"
+	// SchemeStandard is Standard Webhooks: webhook-id, webhook-timestamp and
+	// webhook-signature: v1,<base64>, keyed with the whsec_ secret's bytes.
+	SchemeStandard = "standard"
+)
+
 // Settings are a webhook sender's credentials.
 type Settings struct {
-	Secret config.Secret `yaml:"secret" required:"true" doc:"HMAC-SHA256 key shared with the sender; use ${ENV_VAR}"`
+	Secret config.Secret `yaml:"secret" required:"true" doc:"HMAC-SHA256 key shared with the sender; with scheme standard written whsec_<base64>, as Standard Webhooks senders show it; use ${ENV_VAR}"`
 	// PreviousSecret keeps a rotated-out key valid while senders move over.
 	PreviousSecret config.Secret `yaml:"previous_secret" doc:"the key being rotated out, still accepted until removed"`
+	Scheme         string        `yaml:"scheme" enum:"orderhub,standard" doc:"how the sender signs: orderhub (default; X-Orderhub-Timestamp, X-Orderhub-Signature: v1=<hex>) or standard (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature: v1,<base64>, as another orderhub's webhook_out or any Standard Webhooks library sends)"`
 }
 
-// Validate implements config.SettingsValidator.
+// Validate implements config.SettingsValidator. Its messages never quote
+// a secret.
 func (s *Settings) Validate() []config.FieldProblem {
-	if v := s.Secret.Reveal(); v != "" && len(v) < 16 {
-		return []config.FieldProblem{{Key: "secret", Msg: "secret is shorter than 16 characters", Hint: "use a random value of at least 16 characters, e.g. openssl rand -hex 32"}}
+	var out []config.FieldProblem
+	for _, f := range []struct {
+		key string
+		v   config.Secret
+	}{{"secret", s.Secret}, {"previous_secret", s.PreviousSecret}} {
+		v := f.v.Reveal()
+		switch {
+		case v == "":
+		case s.Scheme == SchemeStandard:
+			if _, err := stdwebhook.ParseSecret(v); err != nil {
+				out = append(out, config.FieldProblem{Key: f.key, Msg: "scheme standard: " + err.Error(), Hint: stdwebhook.SecretHint})
+			}
+		case f.key == "secret" && len(v) < 16:
+			out = append(out, config.FieldProblem{Key: f.key, Msg: f.key + " is shorter than 16 characters", Hint: "use a random value of at least 16 characters, e.g. openssl rand -hex 32"})
+		}
 	}
-	return nil
+	return out
 }
 
 func init() {
@@ -59,23 +89,41 @@ func init() {
 			if !ok || s.Secret.Reveal() == "" {
 				return nil, fmt.Errorf("webhook system needs secret")
 			}
-			keys := [][]byte{[]byte(s.Secret.Reveal())}
+			secrets := []string{s.Secret.Reveal()}
 			if p := s.PreviousSecret.Reveal(); p != "" {
-				keys = append(keys, []byte(p))
+				secrets = append(secrets, p)
 			}
 			w := env.ReplayWindow
 			if w <= 0 {
 				w = 5 * time.Minute
 			}
-			return &Receiver{keys: keys, window: w}, nil
+			if s.Scheme == SchemeStandard {
+				return NewStandardReceiver(w, secrets...)
+			}
+			return NewReceiver(w, secrets...), nil
 		},
 	})
 }
 
 // Receiver verifies and parses one sender's pushes.
 type Receiver struct {
-	keys   [][]byte
-	window time.Duration
+	keys     [][]byte
+	window   time.Duration
+	standard bool
+}
+
+// NewStandardReceiver returns a receiver of Standard Webhooks pushes signed
+// by any of secrets (whsec_…) within window of now.
+func NewStandardReceiver(window time.Duration, secrets ...string) (*Receiver, error) {
+	r := &Receiver{window: window, standard: true}
+	for _, s := range secrets {
+		k, err := stdwebhook.ParseSecret(s)
+		if err != nil {
+			return nil, fmt.Errorf("webhook: scheme standard: %w", err)
+		}
+		r.keys = append(r.keys, k)
+	}
+	return r, nil
 }
 
 // NewReceiver returns a receiver accepting signatures by any of secrets within
@@ -106,9 +154,17 @@ func mac(key []byte, ts string, body []byte) []byte {
 // Receive implements connector.PushReceiver. The signature covers the raw
 // body, so it is checked before the body is parsed.
 func (r *Receiver) Receive(req *connector.PushRequest) (*connector.Pushed, error) {
+	if r.standard {
+		return r.receiveStandard(req)
+	}
 	if err := r.verify(req); err != nil {
 		// A body that is not an order object (null, [ ], {"data": {…}})
-		// gets the same answer from every source, signed or not.
+		// gets the same answer from every source, signed or not; but a
+		// Standard Webhooks push (its envelope has none of the order's
+		// names) is better told of scheme: standard.
+		if req.Header.Get(stdwebhook.HeaderSignature) != "" && req.Header.Get(HeaderSignature) == "" {
+			return nil, err
+		}
 		if p := connector.CheckShape(req.Body, isOrderName); p != nil {
 			return nil, p
 		}
@@ -125,9 +181,12 @@ func (r *Receiver) verify(req *connector.PushRequest) *problem.Problem {
 	ts := req.Header.Get(HeaderTimestamp)
 	sig := req.Header.Get(HeaderSignature)
 	if ts == "" || sig == "" {
+		detail := fmt.Sprintf("send %s: <unix seconds> and %s: v1=<hex HMAC-SHA256 of timestamp + \".\" + body>", HeaderTimestamp, HeaderSignature)
+		if req.Header.Get(stdwebhook.HeaderSignature) != "" {
+			detail = "the request is signed the Standard Webhooks way (webhook-signature); set scheme: standard on the source's system to take it"
+		}
 		return problem.New(http.StatusUnauthorized, "missing_signature",
-			fmt.Sprintf("the request has no %s or %s header", HeaderTimestamp, HeaderSignature),
-			fmt.Sprintf("send %s: <unix seconds> and %s: v1=<hex HMAC-SHA256 of timestamp + \".\" + body>", HeaderTimestamp, HeaderSignature))
+			fmt.Sprintf("the request has no %s or %s header", HeaderTimestamp, HeaderSignature), detail)
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
@@ -180,8 +239,17 @@ func Decode(body []byte) (order.Order, error) {
 			return o, p // {} and the like: nothing of an order in it
 		}
 	}
-	if p := connector.CheckOrderNo("order_no", o.OrderNo); p != nil {
+	if p := checkOrder(&o, ""); p != nil {
 		return o, p
+	}
+	return o, nil
+}
+
+// checkOrder checks a decoded order's values; at prefixes the fields it
+// names ("data." inside an event envelope). It defaults the currency.
+func checkOrder(o *order.Order, at string) *problem.Problem {
+	if p := connector.CheckOrderNo(at+"order_no", o.OrderNo); p != nil {
+		return p
 	}
 	for _, req := range []struct {
 		field string
@@ -192,32 +260,36 @@ func Decode(body []byte) (order.Order, error) {
 		{"created_at", o.CreatedAt.IsZero(), "when the order was placed, RFC 3339 like 2026-11-25T10:00:00+08:00"},
 	} {
 		if req.empty {
-			p := problem.New(http.StatusUnprocessableEntity, "missing_field", "required field "+req.field+" is missing or empty", "send "+req.field+": "+req.what)
-			p.Field = req.field
-			return o, p
+			p := problem.New(http.StatusUnprocessableEntity, "missing_field", "required field "+at+req.field+" is missing or empty", "send "+req.field+": "+req.what)
+			p.Field = at + req.field
+			return p
 		}
 	}
 	if !o.Status.Valid() {
-		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("status %s is not a known status", connector.Quote(string(o.Status))), "use one of created, paid, shipped, completed, cancelled, refunded")
-		p.Field = "status"
-		return o, p
+		p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%sstatus %s is not a known status", at, connector.Quote(string(o.Status))), "use one of created, paid, shipped, completed, cancelled, refunded")
+		p.Field = at + "status"
+		return p
 	}
-	for _, f := range timeFields(&o) {
+	for _, f := range timeFields(o) {
 		// Years 1..9998 (UTC) can be written in every zone the order may be
 		// shown in; JSON cannot carry a year outside 0..9999.
 		if y := f.t.UTC().Year(); !f.t.IsZero() && (y < 1 || y > 9998) {
-			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s %s is not a plausible time", f.name, f.t.Format(time.RFC3339)), "send the real time, RFC 3339 like 2026-11-25T10:00:00+08:00")
-			p.Field = f.name
-			return o, p
+			p := problem.New(http.StatusUnprocessableEntity, "invalid_field", fmt.Sprintf("%s%s %s is not a plausible time", at, f.name, f.t.Format(time.RFC3339)), "send the real time, RFC 3339 like 2026-11-25T10:00:00+08:00")
+			p.Field = at + f.name
+			return p
 		}
 	}
-	if p := checkAmounts(&o); p != nil {
-		return o, p
+	if p := checkAmounts(o); p != nil {
+		if at != "" {
+			p.Title = at + p.Title
+			p.Field = at + p.Field
+		}
+		return p
 	}
 	if o.Currency == "" {
 		o.Currency = "CNY"
 	}
-	return o, nil
+	return nil
 }
 
 // orderNames are the canonical order's top-level names.

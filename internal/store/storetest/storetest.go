@@ -45,8 +45,19 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"PullState", testPullState},
 		{"BackfillState", testBackfillState},
+		{"PullRefusals", testPullRefusals},
 		{"FlowItems", testFlowItems},
 		{"WantFlows", testWantFlows},
+		{"QueueDeliveries", testQueueDeliveries},
+		{"DeliveryAttempts", testDeliveryAttempts},
+		{"RequeueStale", testRequeueStale},
+		{"Digests", testDigests},
+		{"Resend", testResend},
+		{"HasDue", testHasDue},
+		{"ListDeliveries", testListDeliveries},
+		{"ListDeliveriesLimit", testListDeliveriesLimit},
+		{"LockEndpointWaits", testLockEndpointWaits},
+		{"Dashboard", testDashboard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

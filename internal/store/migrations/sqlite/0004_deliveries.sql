@@ -36,6 +36,15 @@ CREATE TABLE deliveries (
     error_code    TEXT    NOT NULL DEFAULT '',
     error_message TEXT    NOT NULL DEFAULT '',
     error_hint    TEXT    NOT NULL DEFAULT '',
+    -- A rule with to: tries its channels in order: the ones left, by name,
+    -- comma-separated, for when this one fails for good or stays unread.
+    fallback      TEXT    NOT NULL DEFAULT '',
+    -- With escalate:, how long it may stay unread, and when its read
+    -- status is next asked (0: not tracked); read_state is read, unread,
+    -- partial or escalated.
+    escalate_after INTEGER NOT NULL DEFAULT 0,
+    check_at      INTEGER NOT NULL DEFAULT 0,
+    read_state    TEXT    NOT NULL DEFAULT '',
     UNIQUE (dedupe_key, system)
 );
 -- The endpoint's queue, most urgent first, then in order.
@@ -43,6 +52,7 @@ CREATE INDEX deliveries_queue ON deliveries (system, state, priority DESC, id);
 CREATE INDEX deliveries_due ON deliveries (system, state, due_at, id);
 CREATE INDEX deliveries_by_order ON deliveries (order_id, id);
 CREATE INDEX deliveries_by_digest ON deliveries (digest_id, id);
+CREATE INDEX deliveries_read_checks ON deliveries (check_at) WHERE check_at > 0;
 
 -- Every call made for a delivery. at is when the call began: an endpoint's
 -- pace is counted from these rows, so it holds across restarts and nodes.
@@ -68,4 +78,38 @@ CREATE TABLE endpoints (
     paused_until INTEGER NOT NULL DEFAULT 0,
     pause_reason TEXT    NOT NULL DEFAULT '',
     failures     INTEGER NOT NULL DEFAULT 0
+);
+
+-- Access tokens connectors fetch (a 钉钉 app's), shared by the nodes.
+CREATE TABLE connector_tokens (
+    key        TEXT    PRIMARY KEY,
+    value      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+
+-- The in-app inbox (站内信): one row per person and message.
+CREATE TABLE inbox (
+    id         INTEGER PRIMARY KEY,
+    person     TEXT    NOT NULL,
+    dedupe_key TEXT    NOT NULL,
+    rule       TEXT    NOT NULL,
+    order_id   INTEGER NOT NULL DEFAULT 0,
+    title      TEXT    NOT NULL,
+    markdown   TEXT    NOT NULL,
+    link       TEXT    NOT NULL DEFAULT '',
+    priority   TEXT    NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (person, dedupe_key)
+);
+CREATE INDEX inbox_by_person ON inbox (person, read_at, id);
+
+-- What each person chose: event types and channels muted, or one channel
+-- only.
+CREATE TABLE person_prefs (
+    person         TEXT    PRIMARY KEY,
+    muted_events   TEXT    NOT NULL DEFAULT '',
+    muted_channels TEXT    NOT NULL DEFAULT '',
+    only_channel   TEXT    NOT NULL DEFAULT '',
+    updated_at     INTEGER NOT NULL
 );

@@ -65,7 +65,12 @@ func (c *Client) compose(m connector.Message) ([]*outgoing, []result, error) {
 		if who == "" {
 			who = maskEmail(addr)
 		}
-		unsub := c.unsubscribeLink(m.Link, r, addr)
+		// The hub's signed link for this person and channel, unless the
+		// system names a page of its own.
+		unsub := r.UnsubscribeURL
+		if c.unsub != "" {
+			unsub = c.unsubscribeLink(m.Link, r, addr)
+		}
 		id := messageID(m.Key, addr, c.domain)
 		msg, err := c.mail(m, subject, body, r.Name, addr, id, unsub, now)
 		if err != nil {

@@ -3,6 +3,7 @@ package smtp
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"regexp"
 	"strings"
@@ -11,7 +12,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/renderer/html"
+	ghtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 
 	"orderhub/internal/connector"
@@ -24,7 +25,7 @@ import (
 // remark) reaches the body, and goldmark also refuses javascript: links.
 var markdown = goldmark.New(
 	goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify),
-	goldmark.WithRendererOptions(html.WithHardWraps()),
+	goldmark.WithRendererOptions(ghtml.WithHardWraps()),
 )
 
 // DefaultColor is the brand colour when the message carries none.
@@ -135,6 +136,7 @@ type pageData struct {
 	Unsubscribe string
 	Footer      string
 	UnsubLabel  string
+	Pixel       string
 }
 
 // page is the whole HTML part: a white card on a grey ground, the brand
@@ -165,6 +167,9 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{- if .Unsubscribe}} <a href="{{.Unsubscribe}}" style="color:#8f959e;">{{.UnsubLabel}}</a>{{end}}</p>
 </td></tr>
 </table>
+{{- if .Pixel}}
+<img src="{{.Pixel}}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;">
+{{- end}}
 </body>
 </html>
 `))
@@ -186,9 +191,35 @@ func (c *Client) page(m connector.Message, subject string, b rendered, unsub str
 	if m.Link != "" && !strings.Contains(m.Markdown, m.Link) {
 		d.Link = m.Link
 	}
+	if t := m.Track; t != nil {
+		// The unsubscribe link is never tracked: it must work as it reads.
+		d.Pixel = t.OpenPixel
+		if t.Click != nil {
+			d.Body = template.HTML(trackLinks(b.html, t.Click))
+			if d.Link != "" {
+				d.Link = t.Click(d.Link)
+			}
+		}
+	}
 	var out bytes.Buffer
 	if err := page.Execute(&out, d); err != nil {
 		return "", fmt.Errorf("smtp: HTML page: %w", err)
 	}
 	return out.String(), nil
+}
+
+// hrefRE finds the links goldmark wrote: href="…", the value HTML-escaped.
+var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+
+// trackLinks points every http(s) link of the rendered body at click's
+// tracked address of it. The body is goldmark's output, whose attributes
+// are always double-quoted and escaped, so this sees every link it wrote.
+func trackLinks(body string, click func(string) string) string {
+	return hrefRE.ReplaceAllStringFunc(body, func(attr string) string {
+		target := html.UnescapeString(hrefRE.FindStringSubmatch(attr)[1])
+		if !strings.HasPrefix(target, "https://") && !strings.HasPrefix(target, "http://") {
+			return attr // mailto:, tel: and anchors go as they are
+		}
+		return `href="` + html.EscapeString(click(target)) + `"`
+	})
 }

@@ -43,8 +43,8 @@ type Settings struct {
 	Password config.Secret `yaml:"password" doc:"the account's password; QQ 邮箱, 163 and 126 want the 授权码 generated in the mailbox's settings, not the login password; use ${ENV_VAR}"`
 	From     string        `yaml:"from" required:"true" doc:"the sender people see, \"订单中心 <orders@example.com>\"; most servers only take the username's own address"`
 	TLS      string        `yaml:"tls" enum:"implicit,starttls,none" doc:"implicit (TLS from the start, port 465; default), starttls (upgraded before login, port 587) or none (plain text, only to a server on this machine)"`
-	// UnsubscribeURL is the one-click unsubscribe link's template.
-	UnsubscribeURL string `yaml:"unsubscribe_url" doc:"the one-click unsubscribe link each mail carries (List-Unsubscribe), e.g. {base}/v1/unsubscribe?person={person}; {base} is orderhub's address as its order links carry it, {person} the person's key, {email} the address; https for anything but this machine"`
+	// UnsubscribeURL replaces the hub's own unsubscribe link.
+	UnsubscribeURL string `yaml:"unsubscribe_url" doc:"leave out to use orderhub's own signed one-click link ({base}/u/…, which mutes this channel for the person); or a page of your own, e.g. https://shop.example/unsubscribe?email={email}; {base} is orderhub's address as its order links carry it, {person} the person's key, {email} the address; https for anything but this machine"`
 }
 
 // Validate implements config.SettingsValidator. No message quotes the
@@ -155,6 +155,7 @@ func init() {
 		},
 		Send: &connector.SendCapability{
 			Addressed: true,
+			Tracking:  true,
 			Provider:  "邮件",
 			CodeName:  "SMTP",
 			New:       func(env connector.Env) (connector.Sender, error) { return NewFromEnv(env) },

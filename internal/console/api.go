@@ -25,6 +25,9 @@ type API struct {
 	tokens []config.APIToken
 	loc    *time.Location
 	log    *slog.Logger
+	// tracked are the systems whose messages report openings and clicks
+	// (email), for the statistics' rates.
+	tracked map[string]bool
 }
 
 // NewAPI returns the read API. With no tokens, reads are open and PII is

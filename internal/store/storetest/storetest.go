@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListDeliveriesLimit", testListDeliveriesLimit},
 		{"LockEndpointWaits", testLockEndpointWaits},
 		{"Dashboard", testDashboard},
+		{"LinkSecret", testLinkSecret},
+		{"EmailTracking", testEmailTracking},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,6 +63,13 @@ func TestEmailTrackingEndToEnd(t *testing.T) {
 		t.Fatalf("push: %d %s", code, body)
 	}
 	ms := waitMail(t, srv, 2)
+	// mailpit may hold the mails before the hub has recorded the answers.
+	var sent struct {
+		Rows []struct{ Sent int }
+	}
+	waitJSON(t, n.base+"/v1/stats/notifications", &sent, func() bool {
+		return len(sent.Rows) == 2 && sent.Rows[0].Sent == 1 && sent.Rows[1].Sent == 1
+	})
 	byTo := map[string]mailpit.Message{}
 	for _, s := range ms {
 		byTo[s.To[0].Address] = srv.Message(t, s.ID)

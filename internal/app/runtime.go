@@ -92,6 +92,19 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	sort.Strings(channels)
 	api.RegisterPeople(mux, cfg.People, channels)
+	// The links mails carry are signed by a key every node reads from the
+	// store; it is made on first use.
+	key, err := a.store.LinkSecret(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	var tracked []string
+	for _, name := range channels {
+		if k, ok := connector.Lookup(su.Endpoints[name].Kind); ok && k.Send != nil && k.Send.Tracking {
+			tracked = append(tracked, name)
+		}
+	}
+	api.RegisterLinks(mux, notify.NewLinks(key, su.Rules.LinkBase()), cfg.People, channels, tracked)
 	templates := map[string]string{}
 	for name, r := range cfg.Rules {
 		templates[name] = r.Template

@@ -104,9 +104,17 @@ type outgoing struct {
 // one may be.
 func (st *Stage) step(ctx context.Context, ep *Endpoint) (int, time.Duration, error) {
 	now := st.now()
+	// The link key first: once claimed, the messages must go out.
+	links, err := st.links(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	out, wait, err := st.claim(ctx, ep, now)
 	if err != nil || len(out) == 0 {
 		return 0, wait, err
+	}
+	for _, o := range out {
+		st.addLinks(links, ep, o, now)
 	}
 	st.send(ctx, ep, out)
 	// The calls are made: their answers are recorded even if the run is

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -78,6 +79,9 @@ type Stage struct {
 	setup   atomic.Pointer[Setup]
 	jobs    atomic.Pointer[jobs.Runner]
 	metrics *metrics
+
+	keyMu   sync.Mutex
+	linkKey []byte // the store's link secret, read once
 }
 
 // NewStage returns the notification stage; reg may be nil.

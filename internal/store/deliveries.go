@@ -690,12 +690,16 @@ type DeliveryStat struct {
 	ReadState    string
 	Kind         string
 	Count        int
+	// Opened and Clicked count those of them whose mail was opened, or a
+	// link in it followed (email tracking).
+	Opened, Clicked int
 }
 
 // DeliveryStats counts the deliveries created in [from, to) by rule,
 // endpoint, state, read state and kind.
 func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]DeliveryStat, error) {
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*) FROM deliveries
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*),
+		sum(CASE WHEN opened_at > 0 THEN 1 ELSE 0 END), sum(CASE WHEN clicked_at > 0 THEN 1 ELSE 0 END) FROM deliveries
 		WHERE created_at >= ? AND created_at < ? GROUP BY rule, system, state, read_state, kind ORDER BY rule, system`),
 		from.UnixMicro(), to.UnixMicro())
 	if err != nil {
@@ -705,7 +709,7 @@ func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]Delive
 	var out []DeliveryStat
 	for rows.Next() {
 		var st DeliveryStat
-		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count); err != nil {
+		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count, &st.Opened, &st.Clicked); err != nil {
 			return nil, fmt.Errorf("store: counting deliveries: %w", err)
 		}
 		out = append(out, st)

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"sync"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/order"
@@ -46,7 +49,7 @@ func (st *Stage) SendFor(ctx context.Context, ep *Endpoint, budget time.Duration
 		if budget > 0 && time.Since(began) > budget {
 			return time.Millisecond, nil // go on in a fresh run
 		}
-		n, wait, err := st.step(ctx, ep)
+		n, wait, err := st.steps(ctx, ep, func() bool { return budget <= 0 || time.Since(began) <= budget })
 		if err != nil {
 			return 0, err
 		}
@@ -70,7 +73,7 @@ func (st *Stage) SendFor(ctx context.Context, ep *Endpoint, budget time.Duration
 func (st *Stage) Drain(ctx context.Context, ep *Endpoint) (int, error) {
 	total := 0
 	for {
-		n, wait, err := st.step(ctx, ep)
+		n, wait, err := st.steps(ctx, ep, func() bool { return true })
 		if err != nil {
 			return total, err
 		}
@@ -112,6 +115,79 @@ func (st *Stage) step(ctx context.Context, ep *Endpoint) (int, time.Duration, er
 	// The calls are made: their answers are recorded even if the run is
 	// being cancelled (a shutdown), or the next run would send them again.
 	return len(out), 0, st.record(context.WithoutCancel(ctx), ep, out)
+}
+
+// steps makes one step on a paced endpoint. On one without a pace it makes
+// steps while more says so and messages are due, each step's store work done
+// while the calls of the one before it are in flight: while a step's calls
+// are made, the answers of the step before are recorded and the next step is
+// claimed. Every call is still recorded as begun before it is made and its
+// answer after, in the same transactions as step by step. A step whose
+// predecessor was throttled or failed in transport is not sent (its messages
+// go back to the queue, no attempt spent), so the endpoint's pause stops its
+// calls as it does step by step. It returns how many calls it made and, when
+// none, how long until the next one may be.
+func (st *Stage) steps(ctx context.Context, ep *Endpoint, more func() bool) (int, time.Duration, error) {
+	if ep.paced() {
+		return st.step(ctx, ep)
+	}
+	cur, wait, err := st.claim(ctx, ep, st.now())
+	if err != nil || len(cur) == 0 {
+		return 0, wait, err
+	}
+	// Answers are recorded even if the run is being cancelled (a shutdown):
+	// the calls were made.
+	keep := context.WithoutCancel(ctx)
+	calls := 0
+	var prev []*outgoing
+	for len(cur) > 0 {
+		if prev != nil && halts(prev) {
+			for _, o := range cur {
+				o.err = errNotMade
+			}
+			if err := st.record(keep, ep, prev); err != nil {
+				return calls, 0, err
+			}
+			return calls, 0, st.record(keep, ep, cur)
+		}
+		sent := make(chan struct{})
+		go func(out []*outgoing) {
+			defer close(sent)
+			st.send(ctx, ep, out)
+		}(cur)
+		calls += len(cur)
+		var err error
+		if prev != nil {
+			err = st.record(keep, ep, prev)
+		}
+		var next []*outgoing
+		if err == nil && more() && ctx.Err() == nil {
+			next, _, err = st.claim(ctx, ep, st.now())
+		}
+		<-sent
+		if err != nil {
+			if rerr := st.record(keep, ep, cur); rerr != nil {
+				return calls, 0, errors.Join(err, rerr)
+			}
+			return calls, 0, err
+		}
+		prev, cur = cur, next
+	}
+	return calls, 0, st.record(keep, ep, prev)
+}
+
+// halts reports that a step's answers pause the endpoint: a throttling
+// answer or a transport failure.
+func halts(out []*outgoing) bool {
+	for _, o := range out {
+		if o.err == nil || o.err == errNotMade {
+			continue
+		}
+		if ce, ok := connector.AsCallError(o.err); !ok || ce.Class != connector.Permanent {
+			return true
+		}
+	}
+	return false
 }
 
 // claim decides, in one transaction holding the endpoint, what goes out
@@ -252,7 +328,9 @@ func (st *Stage) claim(ctx context.Context, ep *Endpoint, now time.Time) ([]*out
 
 func single(d store.Delivery) *outgoing {
 	o := &outgoing{d: d}
-	_ = json.Unmarshal(d.Message, &o.msg) // written by Consume from a connector.Message
+	// Written by Consume from a connector.Message; jsonv2 reads it in a
+	// third of the time of encoding/json, which every message pays.
+	_ = jsonv2.Unmarshal(d.Message, &o.msg)
 	return o
 }
 

@@ -453,30 +453,34 @@ type AttemptOutcome struct {
 	HoldUntil time.Time
 }
 
-// FinishAttempts records the answers of calls inside tx.
+// FinishAttempts records the answers of calls inside tx. Calls answered
+// alike (most often: every call of a step sent, with the same code) are
+// settled together, two statements for each chunk of them, rather than two
+// a call.
 func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOutcome, now time.Time) error {
 	if len(outs) == 0 {
 		return nil
 	}
 	n := now.UnixMicro()
-	upd, err := tx.PrepareContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
-		cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-		attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
-		error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id = ?`))
-	if err != nil {
-		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
+	type answer struct {
+		o  AttemptOutcome // without its DeliveryID
+		id []int64
 	}
-	defer upd.Close()
-	// Only the call in flight is settled: an attempt given back
-	// (SpendNoAttempt) or counted afresh by Resend makes the next call
-	// reuse its number, and the earlier call's record must keep its answer.
-	att, err := tx.PrepareContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
-		WHERE delivery_id = ? AND attempt = ? AND outcome = 'in_flight'`))
-	if err != nil {
-		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
-	}
-	defer att.Close()
+	var answers []*answer
+	byAnswer := make(map[AttemptOutcome]*answer)
 	for _, o := range outs {
+		id := o.DeliveryID
+		o.DeliveryID = 0
+		a := byAnswer[o]
+		if a == nil {
+			a = &answer{o: o}
+			byAnswer[o] = a
+			answers = append(answers, a)
+		}
+		a.id = append(a.id, id)
+	}
+	for _, a := range answers {
+		o := a.o
 		cut := 0
 		if o.Cut {
 			cut = 1
@@ -485,16 +489,32 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 		if o.SpendNoAttempt {
 			giveBack = 1
 		}
-		if _, err := upd.ExecContext(ctx, string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
-			giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
-			return fmt.Errorf("store: recording the answer for delivery %d: %w", o.DeliveryID, err)
-		}
-		if _, err := att.ExecContext(ctx, n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.DeliveryID, o.Attempt); err != nil {
-			return fmt.Errorf("store: recording attempt %d of delivery %d: %w", o.Attempt, o.DeliveryID, err)
+		for start := 0; start < len(a.id); start += finishChunk {
+			chunk := a.id[start:min(start+finishChunk, len(a.id))]
+			ids := idList(chunk)
+			if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
+				cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+				attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
+				error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id IN (`+ids+`)`),
+				string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
+				giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n); err != nil {
+				return fmt.Errorf("store: recording the answer for %d deliveries (the first: %d): %w", len(chunk), chunk[0], err)
+			}
+			// Only the call in flight is settled: an attempt given back
+			// (SpendNoAttempt) or counted afresh by Resend makes the next
+			// call reuse its number, and the earlier call's record must
+			// keep its answer.
+			if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
+				WHERE delivery_id IN (`+ids+`) AND attempt = ? AND outcome = 'in_flight'`), n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.Attempt); err != nil {
+				return fmt.Errorf("store: recording attempt %d of %d deliveries (the first: %d): %w", o.Attempt, len(chunk), chunk[0], err)
+			}
 		}
 	}
 	return nil
 }
+
+// finishChunk is the most deliveries one FinishAttempts statement settles.
+const finishChunk = 500
 
 // DueReadChecks reads up to limit sent deliveries whose read status is
 // due to be asked, oldest first.

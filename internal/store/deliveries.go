@@ -162,43 +162,27 @@ type NewDelivery struct {
 	EscalateAfter time.Duration
 }
 
-// queueChunk is the most rows one QueueDeliveries statement carries.
-const queueChunk = 100
-
 // QueueDeliveries records messages inside tx, each once: one whose
 // (Key, System) is already recorded is left as it is, so an event
 // dispatched again makes no second message. It returns how many were new.
+// The rows go in statements prepared once (batchsql.go): parsing a
+// statement of a hundred rows anew cost as much as running it.
 func (s *Store) QueueDeliveries(ctx context.Context, tx *sql.Tx, ds []NewDelivery, now time.Time) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
 	n := now.UnixMicro()
-	var added int64
-	args := make([]any, 0, min(len(ds), queueChunk)*20)
-	var q strings.Builder
-	for start := 0; start < len(ds); start += queueChunk {
-		chunk := ds[start:min(start+queueChunk, len(ds))]
-		q.Reset()
-		args = args[:0]
-		q.WriteString(`INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
-			priority, state, message, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `)
-		for i, d := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			due := d.DueAt.UnixMicro()
-			if d.DueAt.IsZero() {
-				due = n
-			}
-			args = append(args, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
-				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
+	added, err := s.runChunks(ctx, tx, qQueueDeliveries, len(ds), func(i int, a []any) []any {
+		d := &ds[i]
+		due := d.DueAt.UnixMicro()
+		if d.DueAt.IsZero() {
+			due = n
 		}
-		q.WriteString(` ON CONFLICT (dedupe_key, system) DO NOTHING`)
-		res, err := tx.ExecContext(ctx, s.rebind(q.String()), args...)
-		if err != nil {
-			return 0, fmt.Errorf("store: queueing %d messages (the first: %s to %s): %w", len(chunk), chunk[0].Key, chunk[0].System, err)
-		}
-		if k, err := res.RowsAffected(); err == nil {
-			added += k
-		}
+		return append(a, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
+			int64(d.Priority), string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
+	}, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: queueing %d messages (the first: %s to %s): %w", len(ds), ds[0].Key, ds[0].System, err)
 	}
 	return int(added), nil
 }
@@ -407,23 +391,20 @@ type AttemptStart struct {
 // they are being made: the deliveries are marked sending and each call's
 // start is written where the endpoint's pace is counted from.
 func (s *Store) StartAttempts(ctx context.Context, tx *sql.Tx, system string, starts []AttemptStart, now time.Time) error {
+	if len(starts) == 0 {
+		return nil
+	}
 	n := now.UnixMicro()
-	for start := 0; start < len(starts); start += queueChunk {
-		chunk := starts[start:min(start+queueChunk, len(starts))]
-		var q strings.Builder
-		args := make([]any, 0, len(chunk)*4)
+	if err := s.chunks(ctx, tx, qStartAttempts, len(starts), func(i int, a []any) []any {
+		return append(a, starts[i].DeliveryID, system, int64(starts[i].Attempt), n)
+	}, nil); err != nil {
+		return fmt.Errorf("store: recording %d calls to %s: %w", len(starts), system, err)
+	}
+	for start := 0; start < len(starts); start += finishChunk {
+		chunk := starts[start:min(start+finishChunk, len(starts))]
 		ids := make([]int64, len(chunk))
-		q.WriteString(`INSERT INTO delivery_attempts (delivery_id, system, attempt, at) VALUES `)
 		for i, a := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?, ?, ?, ?)`)
-			args = append(args, a.DeliveryID, system, a.Attempt, n)
 			ids[i] = a.DeliveryID
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("store: recording %d calls to %s: %w", len(chunk), system, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id IN (`+idList(ids)+`)`), n); err != nil {
 			return fmt.Errorf("store: marking %d deliveries to %s sending: %w", len(chunk), system, err)

@@ -118,10 +118,10 @@ func (st *Stage) step(ctx context.Context, ep *Endpoint) (int, time.Duration, er
 }
 
 // steps makes one step on a paced endpoint. On one without a pace it makes
-// steps while more says so and messages are due, each step's store work done
-// while the calls of the one before it are in flight: while a step's calls
-// are made, the answers of the step before are recorded and the next step is
-// claimed. Every call is still recorded as begun before it is made and its
+// steps while more says so and full steps are due, each step's store work
+// done while the calls of the one before it are in flight: while a step's
+// calls are made, the answers of the step before are recorded and the next
+// step is claimed. Every call is still recorded as begun before it is made and its
 // answer after, in the same transactions as step by step. A step whose
 // predecessor was throttled or failed in transport is not sent (its messages
 // go back to the queue, no attempt spent), so the endpoint's pause stops its
@@ -138,6 +138,12 @@ func (st *Stage) steps(ctx context.Context, ep *Endpoint, more func() bool) (int
 	// Answers are recorded even if the run is being cancelled (a shutdown):
 	// the calls were made.
 	keep := context.WithoutCancel(ctx)
+	if len(cur) < stepMax {
+		// Fewer than a step may take: nothing else is due, nothing to claim
+		// ahead.
+		st.send(ctx, ep, cur)
+		return len(cur), 0, st.record(keep, ep, cur)
+	}
 	calls := 0
 	var prev []*outgoing
 	for len(cur) > 0 {
@@ -160,8 +166,10 @@ func (st *Stage) steps(ctx context.Context, ep *Endpoint, more func() bool) (int
 		if prev != nil {
 			err = st.record(keep, ep, prev)
 		}
+		// A step that took fewer than it may left nothing else due: the
+		// next claim waits for the answers, as step by step.
 		var next []*outgoing
-		if err == nil && more() && ctx.Err() == nil {
+		if err == nil && len(cur) >= stepMax && more() && ctx.Err() == nil {
 			next, _, err = st.claim(ctx, ep, st.now())
 		}
 		<-sent

@@ -571,6 +571,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	}
 	if f.Digest != 0 {
 		add("digest_id = ?", f.Digest)
+		where = append(where, "digest_id <> 0") // the partial index deliveries_by_digest holds only these
 	}
 	if f.Before > 0 {
 		add("id < ?", f.Before)

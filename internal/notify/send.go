@@ -574,6 +574,14 @@ func (st *Stage) record(ctx context.Context, ep *Endpoint, out []*outgoing) erro
 			if len(o.members) > 0 {
 				st.metrics.merged.WithLabelValues(ep.System).Add(float64(len(o.members)))
 			}
+			if len(o.members) == 0 {
+				if o.d.OrderID != 0 {
+					steps = append(steps, store.TimelineStep{OrderID: o.d.OrderID, At: now, Stage: "notified", Detail: notifiedStep{
+						Answer: ep.answer(o.res.Code), Code: o.res.Code, Cut: o.res.Cut, Delivery: o.d.ID, Kind: o.d.Kind,
+						MessageID: o.res.MessageID, Rule: o.d.Rule, System: ep.System, Waited: o.d.Wait}})
+				}
+				break
+			}
 			detail := map[string]any{"answer": ep.answer(o.res.Code), "code": o.res.Code, "kind": o.d.Kind}
 			if o.res.MessageID != "" {
 				detail["message_id"] = o.res.MessageID
@@ -701,6 +709,22 @@ func toOf(d store.Delivery) string {
 	}
 	_ = json.Unmarshal(d.Message, &m)
 	return string(m.To)
+}
+
+// notifiedStep is the timeline detail of a message the provider took on
+// its own: the keys record writes for a digest, in the order encoding/json
+// writes a map's, so both read alike; a struct is encoded without building
+// and sorting a map for every message.
+type notifiedStep struct {
+	Answer    string `json:"answer"`
+	Code      string `json:"code"`
+	Cut       bool   `json:"cut,omitempty"`
+	Delivery  int64  `json:"delivery"`
+	Kind      string `json:"kind"`
+	MessageID string `json:"message_id,omitempty"`
+	Rule      string `json:"rule"`
+	System    string `json:"system"`
+	Waited    string `json:"waited,omitempty"`
 }
 
 func deliveryError(ce *connector.CallError) store.DeliveryError {

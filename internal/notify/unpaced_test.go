@@ -2,6 +2,8 @@ package notify_test
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,5 +91,42 @@ func TestUnpacedEndpointStopsAtAPause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The timeline step of a message sent alone carries the same fields as a
+// digest's members do: answer, code, kind, rule, system, delivery, and why
+// it waited when it did.
+func TestNotifiedStepFields(t *testing.T) {
+	e := newStageEnv(t, newOrderRule, dingtalk.SimConfig{})
+	nos := e.push(1, 100)
+	e.drain()
+	rec, err := e.store.GetOrder(context.Background(), "shop_orders", nos[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := e.store.Timeline(context.Background(), rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range tl {
+		if s.Stage != "notified" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(s.Detail, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k := range m {
+			got = append(got, k)
+		}
+		if m["answer"] != "钉钉 errcode 0" || m["code"] != "0" || m["kind"] != store.KindMessage || m["rule"] != "new_order" || m["delivery"] == nil {
+			t.Errorf("notified step %s", s.Detail)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"answer", "code", "delivery", "kind", "rule", "system"}; !slices.Equal(got, want) {
+		t.Errorf("notified step fields %v, want %v", got, want)
 	}
 }

@@ -84,6 +84,7 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 		templates[name] = r.Template
 	}
 	api.RegisterStats(mux, templates)
+	api.RegisterDashboard(mux)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux

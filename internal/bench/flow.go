@@ -329,27 +329,30 @@ func bareRound(ctx context.Context, o FlowOptions, seed uint64) (FlowRound, bare
 
 // barePull reads every page of the source from its start to now, in
 // windows of the API's span, halving a window that holds more than the
-// source's limit, as orderhub's pull does; the documents are dropped.
+// source's limit (the first window of the run: a smaller one) as soon as
+// its first page says so, as orderhub's pull does; the documents are
+// dropped.
 func barePull(ctx context.Context, src *ingest.PullSource, now time.Time) (int, error) {
 	size := src.PageSize
 	if size <= 0 || size > src.API.PageSize {
 		size = src.API.PageSize
 	}
-	limit := cmp.Or(src.MaxWindowDocs, 5000)
 	pages := 0
 	now = now.Truncate(time.Second)
-	for from := src.Start; from.Before(now); {
+	for from, first := src.Start, true; from.Before(now); first = false {
+		limit := src.WindowDocs(from, now, first)
 		to := from.Add(src.API.MaxSpan)
 		if to.After(now) {
 			to = now
 		}
 		for {
-			total, n, err := barePages(ctx, src, from, to, size)
+			cut := to.Sub(from) > time.Second
+			total, n, err := barePages(ctx, src, from, to, size, limit, cut)
 			pages += n
 			if err != nil {
 				return pages, err
 			}
-			if total > limit && to.Sub(from) > time.Second {
+			if total > limit && cut {
 				to = from.Add(to.Sub(from) / 2).Truncate(time.Second)
 				if !to.After(from) {
 					to = from.Add(time.Second)
@@ -363,7 +366,7 @@ func barePull(ctx context.Context, src *ingest.PullSource, now time.Time) (int, 
 	return pages, nil
 }
 
-func barePages(ctx context.Context, src *ingest.PullSource, from, to time.Time, size int) (total, pages int, err error) {
+func barePages(ctx context.Context, src *ingest.PullSource, from, to time.Time, size, limit int, cut bool) (total, pages int, err error) {
 	total = -1
 	for page := 0; ; page++ {
 		pg, err := src.Puller.Pull(ctx, connector.PullRequest{API: src.API.Name, From: from, To: to, PageNo: page, PageSize: size})
@@ -372,8 +375,11 @@ func barePages(ctx context.Context, src *ingest.PullSource, from, to time.Time, 
 		}
 		if page == 0 {
 			total = pg.Total
+			if cut && total > limit {
+				return total, 1, nil
+			}
 		}
-		if len(pg.Docs) < size || (total >= 0 && (page+1)*size >= total) {
+		if pg.Len() < size || (total >= 0 && (page+1)*size >= total) {
 			return total, page + 1, nil
 		}
 	}

@@ -118,6 +118,8 @@ func TestRuleErrors(t *testing.T) {
 			[]want{{"t.yaml:4:34", `quiet_hours.to: "8am" is not a time of day`}}},
 		{"escalation too soon", "rules:\n  r: {on: [created], channels: [ding], template: new_order, escalate: {unread_after: 10s}}\n",
 			[]want{{"t.yaml:5:86", `rules.r.escalate.unread_after: unread_after must be at least 1m`}}},
+		{"overriding preferences without critical", "rules:\n  r: {on: [created], channels: [ding], template: new_order, priority: high, override_preferences: true}\n",
+			[]want{{"t.yaml:5:99", `rules.r.override_preferences: override_preferences needs priority: critical`}}},
 		{"bad colour", "branding: {color: blue}\n",
 			[]want{{"t.yaml:4:19", `branding.color: colour "blue" is not #RRGGBB`}}},
 	}

@@ -163,6 +163,9 @@ type Rule struct {
 	Template string   `yaml:"template" doc:"a shipped template (new_order, paid, shipped, big_order, refund, cancelled) or one under templates:" required:"true"`
 	At       At       `yaml:"at" doc:"who is @mentioned where the channel can"`
 	Priority string   `yaml:"priority" doc:"low, normal (default), high or critical" enum:"low,normal,high,critical"`
+	// OverridePreferences lets a critical rule reach people who muted its
+	// event or channels; without it every rule respects their choices.
+	OverridePreferences bool `yaml:"override_preferences" doc:"with priority: critical, reach people whatever they muted or chose (preferences and unsubscribes); default false: preferences are respected"`
 	// Language picks the template's language; a template without it is
 	// rendered in the language it has.
 	Language string `yaml:"language" doc:"the template language: zh-CN (default) or en" enum:"zh-CN,en"`

@@ -355,6 +355,10 @@ func (d *decoder) checkRule(cfg *Config, r *Rule, path string) {
 	if r.QuietHours != nil {
 		d.checkQuietHours(r.QuietHours, join(path, "quiet_hours"))
 	}
+	if r.OverridePreferences && r.Priority != "critical" {
+		d.add(d.valuePos(join(path, "override_preferences")), join(path, "override_preferences"),
+			"override_preferences needs priority: critical", "set priority: critical, or remove override_preferences so people's choices hold")
+	}
 	if r.Escalate != nil && r.Escalate.UnreadAfter.Std() < time.Minute && !d.badBelow(join(path, "escalate")) {
 		d.add(d.valuePos(join(path, "escalate.unread_after")), join(path, "escalate.unread_after"), "unread_after must be at least 1m",
 			"give people time to read it, e.g. 15m")

@@ -40,9 +40,37 @@ type PullRequest struct {
 // PullPage is one page of a window.
 type PullPage struct {
 	Docs []Document
+	// Refused are the documents of the page that cannot be turned into the
+	// canonical form. They are the page's as much as Docs (a page is full
+	// when Docs and Refused together fill it); the rest of the page is good
+	// and is stored without them.
+	Refused []RefusedDocument
 	// Total is how many documents the whole window holds, as the provider
 	// counted them; -1 when this page did not say.
 	Total int
+}
+
+// Len is how many documents the page holds, refused ones included.
+func (p *PullPage) Len() int { return len(p.Docs) + len(p.Refused) }
+
+// RefusedDocument is a pulled document that cannot be turned into an
+// order: a field the canonical form cannot hold, or text that is not a
+// document at all. It is recorded where a person sees it, and stored once a
+// later pull (after the document is fixed at the source, or a backfill)
+// converts it.
+type RefusedDocument struct {
+	// No is the document's own number; when even that cannot be read, a
+	// key made from its text ("?" and a hash), so that it is recorded once.
+	No string
+	// Modified is its last-modified time; zero when it cannot be read.
+	Modified time.Time
+	// Field and Value are what failed ("goods_list[0].num", "1.5000");
+	// empty when the document as a whole cannot be read.
+	Field, Value string
+	// Reason says what is wrong; Hint what to do, in Chinese.
+	Reason, Hint string
+	// Raw is the document as the provider sent it.
+	Raw json.RawMessage
 }
 
 // Document is one pulled document.

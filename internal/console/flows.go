@@ -45,6 +45,18 @@ type flowsAPI struct {
 	flows Flows
 }
 
+// SourceView is one pull source's standing: its sync state and the
+// documents it refused, the most recent first.
+type SourceView struct {
+	store.PullState
+	Refused      []store.PullRefusal `json:"refused,omitempty"`
+	RefusedTotal int                 `json:"refused_total"`
+}
+
+// refusalsShown is how many refused documents of a source GET /v1/flows
+// lists; refused_total says how many there are.
+const refusalsShown = 20
+
 // FlowView is one flow's standing.
 type FlowView struct {
 	FlowInfo
@@ -66,13 +78,22 @@ func (h *flowsAPI) list(w http.ResponseWriter, r *http.Request) {
 	for _, s := range states {
 		byName[s.Source] = h.zoned(s)
 	}
-	var sources []store.PullState
+	var sources []SourceView
 	for _, name := range h.flows.PullSources() {
 		s, ok := byName[name]
 		if !ok {
 			s = store.PullState{Source: name}
 		}
-		sources = append(sources, s)
+		refused, total, err := h.store.PullRefusals(r.Context(), name, refusalsShown)
+		if err != nil {
+			h.internal(w, err)
+			return
+		}
+		for i := range refused {
+			rf := &refused[i]
+			rf.Modified, rf.WindowFrom, rf.WindowTo, rf.FirstAt, rf.LastAt = h.in(rf.Modified), h.in(rf.WindowFrom), h.in(rf.WindowTo), h.in(rf.FirstAt), h.in(rf.LastAt)
+		}
+		sources = append(sources, SourceView{PullState: s, Refused: refused, RefusedTotal: total})
 	}
 	infos := h.flows.FlowInfos()
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })

@@ -163,3 +163,44 @@ func TestExceptionsAPINeedsToken(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// GET /v1/flows lists each pull source's refused documents, with their
+// number, the field and the reason, in the configured zone.
+func TestFlowsListRefusedDocuments(t *testing.T) {
+	srv, st, _ := flowsFixture(t, nil)
+	ctx := context.Background()
+	at := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordPullRefusals(ctx, tx, []store.PullRefusal{{Source: "wdt_trades", DocNo: "JY-KG", Modified: at.Add(-time.Hour),
+		Field: "goods_list[0].num", Value: "1.5000", Reason: "document JY-KG: field goods_list[0].num = \"1.5000\": not a whole number",
+		Hint: "改为整件计量", FirstAt: at, LastAt: at}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/v1/flows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Sources []SourceView `json:"sources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if len(body.Sources) != 1 || body.Sources[0].RefusedTotal != 1 || len(body.Sources[0].Refused) != 1 {
+		t.Fatalf("sources %+v, want wdt_trades with one refused document", body.Sources)
+	}
+	r := body.Sources[0].Refused[0]
+	if r.DocNo != "JY-KG" || r.Field != "goods_list[0].num" || r.Value != "1.5000" || r.Hint == "" || !strings.Contains(r.Reason, "whole") {
+		t.Fatalf("refused %+v", r)
+	}
+	if _, off := r.LastAt.Zone(); off != 8*3600 || !r.LastAt.Equal(at) {
+		t.Fatalf("last_at %v, want %v in Asia/Shanghai", r.LastAt, at)
+	}
+}

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -47,27 +46,10 @@ func (a *API) notificationStats(w http.ResponseWriter, r *http.Request, template
 	if _, ok := a.caller(w, r); !ok {
 		return
 	}
-	q := r.URL.Query()
 	now := time.Now().In(a.loc)
-	from, to := now.AddDate(0, 0, -7), now
-	for _, p := range []struct {
-		key string
-		dst *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		v := q.Get(p.key)
-		if v == "" {
-			continue
-		}
-		t, err := parseWhen(v, a.loc)
-		if err != nil {
-			problem.New(http.StatusBadRequest, "bad_"+p.key, fmt.Sprintf("%s=%q is not a date or a time", p.key, v),
-				"write 2026-12-01 (midnight in the configured zone) or RFC 3339, 2026-12-01T09:00:00+08:00").Write(w)
-			return
-		}
-		*p.dst = t
-	}
-	if !from.Before(to) {
-		problem.New(http.StatusBadRequest, "bad_period", "from must be before to", "swap them").Write(w)
+	from, to, prob := parsePeriod(r.URL.Query(), a.loc, now.AddDate(0, 0, -7), now)
+	if prob != nil {
+		prob.Write(w)
 		return
 	}
 	ds, err := a.store.DeliveryStats(r.Context(), from, to)

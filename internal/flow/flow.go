@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -127,6 +129,11 @@ type Stage struct {
 	flows   atomic.Pointer[map[string]*Flow]
 	jobs    atomic.Pointer[jobs.Runner]
 	metrics *metrics
+	// linger is how long a writer that has run out of items waits for more
+	// (jobs.Linger); wake holds a signal per flow for the writer waiting.
+	linger, idlePoll time.Duration
+	wakeMu           sync.Mutex
+	wake             map[string]chan struct{}
 }
 
 // NewStage returns the stage for flows; reg may be nil.
@@ -134,7 +141,7 @@ func NewStage(s *store.Store, log *slog.Logger, reg prometheus.Registerer, flows
 	if log == nil {
 		log = slog.Default()
 	}
-	st := &Stage{store: s, log: log, now: time.Now, metrics: newMetrics(reg)}
+	st := &Stage{store: s, log: log, now: time.Now, metrics: newMetrics(reg), linger: jobs.Linger, idlePoll: jobs.IdlePoll, wake: map[string]chan struct{}{}}
 	st.SetFlows(flows)
 	return st
 }
@@ -210,6 +217,54 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 	return nil
 }
 
+// AfterCommit implements jobs.AfterCommitter: the items a batch of events
+// queued are committed, so a writer of this process waiting for work takes
+// them now. A writer on another node finds them at its next look.
+func (st *Stage) AfterCommit() {
+	for name := range st.Flows() {
+		st.wakeWriter(name)
+	}
+}
+
+// signal is the wake signal of a flow's writer.
+func (st *Stage) signal(flow string) chan struct{} {
+	st.wakeMu.Lock()
+	defer st.wakeMu.Unlock()
+	ch, ok := st.wake[flow]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		st.wake[flow] = ch
+	}
+	return ch
+}
+
+func (st *Stage) wakeWriter(flow string) {
+	select {
+	case st.signal(flow) <- struct{}{}:
+	default: // already woken
+	}
+}
+
+// waitForItems waits up to d for the flow's writer to be woken; false when
+// the run is to end (the runner stops or the job is cancelled).
+func (st *Stage) waitForItems(ctx context.Context, flow string, d time.Duration) bool {
+	var stopping <-chan struct{}
+	if r := st.jobs.Load(); r != nil {
+		stopping = r.Stopping()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-stopping:
+		return false
+	case <-st.signal(flow):
+	case <-t.C:
+	}
+	return true
+}
+
 // AddWorkers implements jobs.Stage.
 func (st *Stage) AddWorkers(w *river.Workers) error {
 	if err := river.AddWorkerSafely(w, &writeWorker{st: st}); err != nil {
@@ -225,9 +280,22 @@ func (st *Stage) PeriodicJobs() []*river.PeriodicJob {
 	}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
 
-// StartJobs implements jobs.Starter: items left due by the last run are
-// written without waiting for River's periodic jobs.
-func (st *Stage) StartJobs() []river.JobArgs { return []river.JobArgs{clockArgs{}} }
+// StartJobs implements jobs.Starter: every flow's writer starts with the
+// runner, to write the items left due by the last run and to be waiting
+// (for jobs.Linger) when the first pulls of this run queue items; and the
+// clock runs at once.
+func (st *Stage) StartJobs(context.Context) ([]river.JobArgs, error) {
+	out := []river.JobArgs{clockArgs{}}
+	names := make([]string, 0, len(st.Flows()))
+	for name := range st.Flows() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		out = append(out, WriteArgs{Flow: name})
+	}
+	return out, nil
+}
 
 type clockWorker struct {
 	river.WorkerDefaults[clockArgs]
@@ -264,13 +332,38 @@ func (w *writeWorker) Work(ctx context.Context, job *river.Job[WriteArgs]) error
 	if !ok {
 		return nil // removed from the configuration
 	}
-	_, more, err := w.st.DrainFor(ctx, f, jobs.Budget)
-	if err == nil && more {
-		// The budget is spent with items still due: go on in a fresh run
-		// (a snooze keeps the job unique and spends no attempt).
-		return river.JobSnooze(time.Millisecond)
+	// Drain, then wait for more for a while (woken by the flows consumer of
+	// this process, or looking every jobs.IdlePoll for items queued by
+	// another node): the job is unique while it runs, so what is queued
+	// meanwhile is this run's to write.
+	began := time.Now()
+	idleSince := began
+	for {
+		n, more, err := w.st.DrainFor(ctx, f, max(jobs.Budget-time.Since(began), time.Nanosecond))
+		if err != nil && ctx.Err() != nil {
+			return nil // cancelled: the items wait in their table for the next run
+		}
+		if err != nil {
+			return err
+		}
+		if more {
+			// The budget is spent with items still due: go on in a fresh run
+			// (a snooze keeps the job unique and spends no attempt).
+			return river.JobSnooze(time.Millisecond)
+		}
+		if n > 0 {
+			idleSince = time.Now()
+		}
+		if time.Since(idleSince) >= w.st.linger || time.Since(began) >= jobs.Budget {
+			return nil
+		}
+		if !w.st.waitForItems(ctx, f.Name, w.st.idlePoll) {
+			return nil
+		}
+		if f, ok = w.st.Flows()[job.Args.Flow]; !ok {
+			return nil // removed by a reload meanwhile
+		}
 	}
-	return err
 }
 
 // NextRetry: a writer job fails only when the store does; try again soon.
@@ -649,6 +742,9 @@ func (st *Stage) resolve(ctx context.Context, id int64, to store.FlowState, note
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("exception %d: %w", id, err)
+	}
+	if to == store.FlowPending {
+		st.wakeWriter(it.Flow)
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"orderhub/internal/connector"
 	"orderhub/internal/jobs"
 	"orderhub/internal/order"
@@ -461,5 +464,47 @@ func TestOrderDecodedOnlyForMappersThatUseIt(t *testing.T) {
 		if len(m.seen) != 1 || m.seen[0] != tc.wantSeen {
 			t.Errorf("uses order %v: Map was given orders %q; want [%q]", tc.usesOrder, m.seen, tc.wantSeen)
 		}
+	}
+}
+
+// A writer that has run out of items waits for more, and the items the
+// flows consumer of this process commits are written at once: here the
+// writer never looks on its own (its idle poll is an hour), so only the
+// consumer's wake-up can bring them. It returns when its run is cancelled.
+func TestWriterWaitsAndIsWokenByTheConsumer(t *testing.T) {
+	e := newFlowEnv(t, batchAPI)
+	e.stage.linger, e.stage.idlePoll = time.Hour, time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	worked := make(chan error, 1)
+	w := &writeWorker{st: e.stage}
+	go func() {
+		worked <- w.Work(ctx, &river.Job[WriteArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: WriteArgs{Flow: e.flow.Name}})
+	}()
+	for i, no := range []string{"L1", "L2"} {
+		e.put(no, "SKU-1", 1000, "")
+		bound := time.After(30 * time.Second) // for a broken wake-up, not a speed
+		for {
+			e.target.mu.Lock()
+			n := len(e.target.bills)
+			e.target.mu.Unlock()
+			if n == i+1 {
+				break
+			}
+			select {
+			case err := <-worked:
+				t.Fatalf("the writer ended (%v) instead of waiting for items", err)
+			case <-bound:
+				t.Fatalf("%s was not written after the consumer committed its item", no)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	cancel()
+	if err := <-worked; err != nil {
+		t.Fatal(err)
+	}
+	if got := e.item("L2"); got.State != store.FlowDone {
+		t.Fatalf("L2 = %+v, want done", got)
 	}
 }

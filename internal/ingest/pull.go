@@ -34,6 +34,30 @@ type PullSource struct {
 	PageSize int
 }
 
+// firstWindowDocs is the most documents the first window of a run holds
+// when the run has more than one window to read (a source catching up
+// after start or an outage): its documents are stored, and handed to the
+// flows, after a few pages instead of after a whole crowded window, and
+// the windows after it are cut at MaxWindowDocs as usual.
+const firstWindowDocs = 500
+
+// defaultWindowDocs is MaxWindowDocs when the source does not say.
+const defaultWindowDocs = 5000
+
+// WindowDocs is how many documents the window of src from from holds at
+// most before it is cut in two; first says it is the first window of a
+// run that reads up to now.
+func (src *PullSource) WindowDocs(from, now time.Time, first bool) int {
+	limit := src.MaxWindowDocs
+	if limit <= 0 {
+		limit = defaultWindowDocs
+	}
+	if first && now.Sub(from) > src.API.MaxSpan {
+		limit = min(limit, firstWindowDocs)
+	}
+	return limit
+}
+
 // ErrSyncMoved is returned when another puller moved a source's sync time
 // while this one read a window: what this one read is rolled back and the
 // next run starts from the new sync time.
@@ -72,6 +96,10 @@ type Window struct {
 	Docs     int
 	// Stored counts the documents that were new or changed.
 	Stored int
+	// Refused counts the documents that could not be turned into orders;
+	// they are recorded (store.PullRefusal) and the window goes on without
+	// them.
+	Refused int
 }
 
 // Progress is told of each stored window.
@@ -105,12 +133,12 @@ func (p *Pulling) SyncFor(ctx context.Context, src *PullSource, budget time.Dura
 	default:
 		from = now.Add(-src.Overlap)
 	}
-	for from.Before(now) {
+	for first := true; from.Before(now); first = false {
 		if budget > 0 && time.Since(began) > budget {
 			return true, nil
 		}
 		to := minTime(from.Add(src.API.MaxSpan), now)
-		w, docs, err := p.read(ctx, src, from, to)
+		w, docs, refused, err := p.read(ctx, src, from, to, src.WindowDocs(from, now, first))
 		if err != nil {
 			p.recordError(ctx, src, err)
 			return false, err
@@ -121,7 +149,7 @@ func (p *Pulling) SyncFor(ctx context.Context, src *PullSource, budget time.Dura
 		if found && next.SyncedTo.Before(state.SyncedTo) {
 			next.SyncedTo = state.SyncedTo
 		}
-		stored, err := p.storeWindow(ctx, src, w, docs, func(ctx context.Context, tx *sql.Tx) error {
+		stored, err := p.storeWindow(ctx, src, w, docs, refused, func(ctx context.Context, tx *sql.Tx) error {
 			ok, err := p.store.AdvancePull(ctx, tx, state, found, next)
 			if err == nil && !ok {
 				err = ErrSyncMoved
@@ -152,7 +180,7 @@ func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.T
 	}
 	for bf.DoneTo.Before(bf.To) {
 		end := minTime(bf.DoneTo.Add(src.API.MaxSpan), bf.To)
-		w, docs, err := p.read(ctx, src, bf.DoneTo, end)
+		w, docs, refused, err := p.read(ctx, src, bf.DoneTo, end, src.WindowDocs(bf.DoneTo, bf.To, false))
 		if err != nil {
 			return bf, err
 		}
@@ -161,7 +189,7 @@ func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.T
 			finished = p.now()
 		}
 		expect := bf.DoneTo
-		stored, err := p.storeWindow(ctx, src, w, docs, func(ctx context.Context, tx *sql.Tx) error {
+		stored, err := p.storeWindow(ctx, src, w, docs, refused, func(ctx context.Context, tx *sql.Tx) error {
 			ok, err := p.store.AdvanceBackfill(ctx, tx, bf.ID, expect, w.To, int64(w.Docs), finished)
 			if err == nil && !ok {
 				err = fmt.Errorf("backfill %d of %s was moved by another run; run it again to resume", bf.ID, src.Name)
@@ -181,24 +209,21 @@ func (p *Pulling) Backfill(ctx context.Context, src *PullSource, from, to time.T
 }
 
 // read reads every page of [from, to], cutting the window in two while it
-// holds more documents than the source allows in one window (or than
-// paging can return). The window read may end before to.
-func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time) (Window, []connector.Document, error) {
+// holds more than limit documents (the source's limit for one window, or
+// than paging can return). The window read may end before to.
+func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time, limit int) (Window, []connector.Document, []connector.RefusedDocument, error) {
 	size := src.PageSize
 	if size <= 0 || size > src.API.PageSize {
 		size = src.API.PageSize
 	}
 	for {
 		w := Window{From: from, To: to}
-		docs, total, pages, err := p.pages(ctx, src, from, to, size)
+		cuttable := to.Sub(from) > time.Second
+		docs, refused, total, pages, err := p.pages(ctx, src, from, to, size, limit, cuttable)
 		if err != nil {
-			return w, nil, err
+			return w, nil, nil, err
 		}
-		limit := src.MaxWindowDocs
-		if limit <= 0 {
-			limit = 5000
-		}
-		if total > limit && to.Sub(from) > time.Second {
+		if total > limit && cuttable {
 			// Too many for one window: halve it. Documents modified in the
 			// same second cannot be split further and are read whole.
 			to = from.Add(to.Sub(from) / 2).Truncate(time.Second)
@@ -208,28 +233,36 @@ func (p *Pulling) read(ctx context.Context, src *PullSource, from, to time.Time)
 			p.metrics.cuts.WithLabelValues(src.Name).Inc()
 			continue
 		}
-		w.Pages, w.Docs = pages, len(docs)
+		w.Pages, w.Docs, w.Refused = pages, len(docs), len(refused)
 		p.metrics.pages.WithLabelValues(src.Name).Add(float64(pages))
 		p.metrics.docs.WithLabelValues(src.Name).Add(float64(len(docs)))
-		return w, docs, nil
+		return w, docs, refused, nil
 	}
 }
 
 // pages reads a window page by page from page 0 until the total is reached
 // or a page comes back short. A document that moved between pages while
-// they were read appears twice; the later version is kept.
-func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time, size int) ([]connector.Document, int, int, error) {
+// they were read appears twice; the later version is kept, good or
+// refused. When page 0 says the window holds more than limit and cut is
+// true, it stops there: the caller cuts the window, and reading the rest
+// would be thrown away.
+func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time, size, limit int, cut bool) ([]connector.Document, []connector.RefusedDocument, int, int, error) {
 	var docs []connector.Document
-	at := map[string]int{}
+	var refused []connector.RefusedDocument
+	at := map[string]int{}        // number → index in docs
+	refusedAt := map[string]int{} // number → index in refused
 	total := -1
 	page := 0
 	for {
 		pg, err := p.page(ctx, src, connector.PullRequest{API: src.API.Name, From: from, To: to, PageNo: page, PageSize: size})
 		if err != nil {
-			return nil, 0, page, fmt.Errorf("pulling %s page %d of [%s, %s]: %w", src.Name, page, from.Format(time.DateTime), to.Format(time.DateTime), err)
+			return nil, nil, 0, page, fmt.Errorf("pulling %s page %d of [%s, %s]: %w", src.Name, page, from.Format(time.DateTime), to.Format(time.DateTime), err)
 		}
 		if page == 0 {
 			total = pg.Total
+			if cut && total > limit {
+				return nil, nil, total, 1, nil
+			}
 		}
 		for _, d := range pg.Docs {
 			if i, dup := at[d.Order.OrderNo]; dup {
@@ -241,18 +274,59 @@ func (p *Pulling) pages(ctx context.Context, src *PullSource, from, to time.Time
 			at[d.Order.OrderNo] = len(docs)
 			docs = append(docs, d)
 		}
+		for _, r := range pg.Refused {
+			if i, dup := refusedAt[r.No]; dup {
+				if r.Modified.After(refused[i].Modified) {
+					refused[i] = r
+				}
+				continue
+			}
+			refusedAt[r.No] = len(refused)
+			refused = append(refused, r)
+		}
 		page++
-		if len(pg.Docs) < size || (total >= 0 && page*size >= total) {
+		if pg.Len() < size || (total >= 0 && page*size >= total) {
 			break
 		}
 		if total > 0 && page > total/size+2 {
-			return nil, 0, page, fmt.Errorf("pulling %s: paging past the %d documents the window holds", src.Name, total)
+			return nil, nil, 0, page, fmt.Errorf("pulling %s: paging past the %d documents the window holds", src.Name, total)
 		}
 	}
 	if total < 0 {
-		total = len(docs)
+		total = len(docs) + len(refused)
 	}
-	return docs, total, page, nil
+	docs, refused = latestOfEach(docs, refused, at)
+	return docs, refused, total, page, nil
+}
+
+// latestOfEach settles a document read both good and refused (it changed
+// between pages): its later version counts, the other is dropped.
+func latestOfEach(docs []connector.Document, refused []connector.RefusedDocument, at map[string]int) ([]connector.Document, []connector.RefusedDocument) {
+	if len(refused) == 0 {
+		return docs, refused
+	}
+	drop := map[int]bool{}
+	kept := refused[:0]
+	for _, r := range refused {
+		i, both := at[r.No]
+		switch {
+		case !both:
+			kept = append(kept, r)
+		case r.Modified.After(docs[i].Order.UpdatedAt):
+			drop[i] = true // edited into a state that cannot be read
+			kept = append(kept, r)
+		}
+	}
+	if len(drop) > 0 {
+		good := docs[:0]
+		for i, d := range docs {
+			if !drop[i] {
+				good = append(good, d)
+			}
+		}
+		docs = good
+	}
+	return docs, kept
 }
 
 // pageTries bounds the tries of one page inside a run; a page that still
@@ -302,10 +376,29 @@ func (p *Pulling) page(ctx context.Context, src *PullSource, req connector.PullR
 	return pg, nil
 }
 
-// storeWindow writes a window's documents and runs advance in the same
-// transaction; it returns how many documents were new or changed.
-func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, docs []connector.Document, advance func(context.Context, *sql.Tx) error) (int, error) {
+// storeWindow writes a window's documents, records its refused ones (and
+// clears the earlier refusals of documents it now converted) and runs
+// advance, all in the same transaction; it returns how many documents were
+// new or changed.
+func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, docs []connector.Document, refused []connector.RefusedDocument, advance func(context.Context, *sql.Tx) error) (int, error) {
 	received := p.now()
+	refusals := make([]store.PullRefusal, len(refused))
+	for i, r := range refused {
+		refusals[i] = store.PullRefusal{Source: src.Name, DocNo: r.No, Modified: r.Modified, Field: r.Field, Value: r.Value,
+			Reason: r.Reason, Hint: r.Hint, Raw: string(r.Raw), WindowFrom: w.From, WindowTo: w.To, FirstAt: received, LastAt: received}
+	}
+	converted := make([]string, len(docs))
+	for i, d := range docs {
+		converted[i] = d.Order.OrderNo
+	}
+	// keep records what the window could not convert, and forgets the
+	// refusals of documents it converted now.
+	keep := func(ctx context.Context, tx *sql.Tx) error {
+		if err := p.store.ClearPullRefusals(ctx, tx, src.Name, converted); err != nil {
+			return err
+		}
+		return p.store.RecordPullRefusals(ctx, tx, refusals)
+	}
 	in := make([]store.Incoming, len(docs))
 	for i, d := range docs {
 		o := d.Order
@@ -331,6 +424,9 @@ func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, do
 		if err := p.store.AppendTimeline(ctx, tx, steps); err != nil {
 			return err
 		}
+		if err := keep(ctx, tx); err != nil {
+			return err
+		}
 		if err := advance(ctx, tx); err != nil {
 			return err
 		}
@@ -352,6 +448,9 @@ func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, do
 			return 0, fmt.Errorf("ingest: moving the sync time of %s: %w", src.Name, err)
 		}
 		defer tx.Rollback()
+		if err := keep(ctx, tx); err != nil {
+			return 0, err
+		}
 		if err := advance(ctx, tx); err != nil {
 			return 0, err
 		}
@@ -360,6 +459,14 @@ func (p *Pulling) storeWindow(ctx context.Context, src *PullSource, w Window, do
 		}
 	}
 	p.metrics.stored.WithLabelValues(src.Name).Add(float64(stored))
+	if len(refused) > 0 {
+		p.metrics.refused.WithLabelValues(src.Name).Add(float64(len(refused)))
+		for _, r := range refused {
+			p.log.Warn("a pulled document cannot be turned into an order; the rest of its window is stored, and it waits in the refused documents of GET /v1/flows",
+				"source", src.Name, "doc", r.No, "field", r.Field, "value", r.Value, "reason", r.Reason, "hint", r.Hint,
+				"window_from", w.From.Format(time.RFC3339), "window_to", w.To.Format(time.RFC3339))
+		}
+	}
 	return stored, nil
 }
 
@@ -383,6 +490,7 @@ func minTime(a, b time.Time) time.Time {
 type pullMetrics struct {
 	pages, docs, stored, cuts *prometheus.CounterVec
 	errors, pageRetries       *prometheus.CounterVec
+	refused                   *prometheus.CounterVec
 }
 
 func newPullMetrics(reg prometheus.Registerer) *pullMetrics {
@@ -405,9 +513,12 @@ func newPullMetrics(reg prometheus.Registerer) *pullMetrics {
 		pageRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_pull_page_retries_total", Help: "Page calls tried again after a failure or a throttle, by class.",
 		}, []string{"source", "class"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "orderhub_pull_documents_refused_total", Help: "Pulled documents that could not be turned into orders (each read counts; GET /v1/flows lists them).",
+		}, []string{"source"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.pages, m.docs, m.stored, m.cuts, m.errors, m.pageRetries)
+		reg.MustRegister(m.pages, m.docs, m.stored, m.cuts, m.errors, m.pageRetries, m.refused)
 	}
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +250,60 @@ func TestSyncCutsCrowdedWindows(t *testing.T) {
 	if len(windows) < 4 {
 		t.Fatalf("%d windows for 200 documents at 50 a window", len(windows))
 	}
+	// A crowded window is cut as soon as its first page gives the total:
+	// the pages after it are read only of windows that are kept.
+	kept := map[[2]time.Time]bool{}
+	for _, w := range windows {
+		kept[[2]time.Time{w.From, w.To}] = true
+	}
+	for _, r := range e.prov.requests {
+		if r.PageNo > 0 && !kept[[2]time.Time{r.From, r.To}] {
+			t.Fatalf("page %d of %v–%v was read, a window that was cut", r.PageNo, r.From, r.To)
+		}
+	}
+}
+
+// A run with more than one window to read (catching up) keeps its first
+// window to a few pages, so that its documents reach the flows while the
+// rest is read; the windows after it, and a run with one window to read,
+// hold up to the source's limit.
+func TestSyncFirstWindowOfACatchUpIsSmall(t *testing.T) {
+	tests := []struct {
+		name        string
+		start       time.Time
+		firstAtMost int
+		stored      int
+	}{
+		{"catching up from two hours back", at(3, 0, 0), firstWindowDocs, 1200},
+		{"one window to read", at(4, 5, 0), 5000, 550},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPullEnv(t)
+			e.src.Start, e.src.MaxWindowDocs = tt.start, 5000
+			var docs []fakeDoc
+			for i := range 1200 { // 600 an hour from 03:00
+				docs = append(docs, fakeDoc{No: fmt.Sprintf("F%04d", i), Modified: at(3, 0, 0).Add(time.Duration(i) * 6 * time.Second)})
+			}
+			e.prov.set(docs...)
+			var windows []Window
+			if err := e.p.Sync(context.Background(), e.src, func(w Window) { windows = append(windows, w) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(windows) == 0 || windows[0].Docs > tt.firstAtMost {
+				t.Fatalf("windows %+v: the first holds more than %d documents", windows, tt.firstAtMost)
+			}
+			if tt.firstAtMost == 5000 && (len(windows) != 1 || windows[0].Docs <= firstWindowDocs) {
+				t.Fatalf("windows %+v: a run with one window to read was cut", windows)
+			}
+			if tt.firstAtMost == firstWindowDocs && (len(windows) < 2 || windows[1].Docs <= firstWindowDocs) {
+				t.Fatalf("windows %+v: the second window should hold up to the source's limit", windows)
+			}
+			if n := len(e.stored()); n != tt.stored {
+				t.Fatalf("stored %d documents, want %d", n, tt.stored)
+			}
+		})
+	}
 }
 
 // A failure part-way keeps the windows already stored, moves the sync time
@@ -416,5 +471,38 @@ func TestSyncRecordsPulledStep(t *testing.T) {
 	}
 	if !pulled {
 		t.Fatalf("timeline %v has no pulled step naming the source and window", steps)
+	}
+}
+
+// At start the runner queues a run of each source that is due, beside the
+// clock, so that a node's first pull does not wait for the clock's run to
+// be fetched; a source pulled within its every: is left to the clock.
+func TestStartJobsPullTheDueSources(t *testing.T) {
+	e := newPullEnv(t)
+	recent := *e.src
+	recent.Name = "wdt_refunds"
+	if err := e.p.Sync(context.Background(), &recent, nil); err != nil { // runs now: not due for a minute
+		t.Fatal(err)
+	}
+	never := *e.src
+	never.Name = "wdt_stockins"
+	st := NewPullStage(e.p, slog.New(slog.NewTextHandler(io.Discard, nil)), []*PullSource{e.src, &recent, &never})
+	args, err := st.StartJobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range args {
+		switch x := a.(type) {
+		case pullClockArgs:
+			got = append(got, "clock")
+		case PullArgs:
+			got = append(got, x.Source)
+		default:
+			t.Fatalf("unexpected start job %T", a)
+		}
+	}
+	if want := "clock wdt_stockins wdt_trades"; strings.Join(got, " ") != want {
+		t.Fatalf("start jobs %v, want %s", got, want)
 	}
 }

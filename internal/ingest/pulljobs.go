@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -91,9 +92,21 @@ func (st *PullStage) PeriodicJobs() []*river.PeriodicJob {
 	}, &river.PeriodicJobOpts{RunOnStart: true})}
 }
 
-// StartJobs implements jobs.Starter: the clock runs at once, so sources
-// due at start are pulled without waiting for River's periodic jobs.
-func (st *PullStage) StartJobs() []river.JobArgs { return []river.JobArgs{pullClockArgs{}} }
+// StartJobs implements jobs.Starter: the sources due at start are pulled
+// at once, without waiting for River's periodic jobs or for a fetch of the
+// runs the clock would queue, and the clock runs at once as well.
+func (st *PullStage) StartJobs(ctx context.Context) ([]river.JobArgs, error) {
+	out := []river.JobArgs{pullClockArgs{}}
+	due, err := st.Due(ctx, st.pulling.now())
+	if err != nil {
+		return out, err
+	}
+	slices.Sort(due)
+	for _, name := range due {
+		out = append(out, PullArgs{Source: name})
+	}
+	return out, nil
+}
 
 // Due lists the sources whose next run has come, by the runs the store
 // recorded.

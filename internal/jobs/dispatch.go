@@ -45,6 +45,13 @@ func (d *Dispatcher) startCursors(ctx context.Context) error {
 	return nil
 }
 
+// AfterCommitter is a Consumer told when a batch it consumed has
+// committed, so that it can wake work in this process that reads what it
+// wrote there (the flows consumer wakes its writers).
+type AfterCommitter interface {
+	AfterCommit()
+}
+
 // Dispatcher hands order_events to every consumer.
 type Dispatcher struct {
 	store     *store.Store
@@ -52,7 +59,13 @@ type Dispatcher struct {
 	batch     int
 	pace      time.Duration // pause after a pass that caught up (dispatchPace)
 	maxRun    time.Duration // longest one Drain runs
+	linger    time.Duration // how long a drain that found nothing waits for more (Linger)
+	idlePoll  time.Duration // how often it reads meanwhile (IdlePoll)
 	delivered *prometheus.CounterVec
+	// wake has one signal per consumer, given when events commit in this
+	// process; stopping closes when the runner stops.
+	wake     map[string]chan struct{}
+	stopping <-chan struct{}
 }
 
 const (
@@ -63,17 +76,44 @@ const (
 	dispatchMaxRun = 10 * time.Second
 )
 
+// Linger is how long a drainer (a consumer's dispatch, a flow's writer)
+// that has run out of work stays to wait for more before its job ends, and
+// IdlePoll how often it looks meanwhile. Work committed in this process
+// wakes it at once. Without it, each hand-over waits for River to fetch a
+// newly queued job: on SQLite, which has no LISTEN, that is its fetch poll,
+// up to a tenth of a second per stage. IdlePoll is that poll's interval, so
+// work queued by another node is found as soon as River would find it.
+const (
+	Linger   = time.Second
+	IdlePoll = 100 * time.Millisecond
+)
+
 // NewDispatcher returns a dispatcher feeding consumers from s. reg may be nil.
 func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consumer) *Dispatcher {
-	d := &Dispatcher{store: s, consumers: consumers, batch: 2000, pace: dispatchPace, maxRun: dispatchMaxRun,
+	d := &Dispatcher{store: s, consumers: consumers, batch: 2000, pace: dispatchPace, maxRun: dispatchMaxRun, linger: Linger, idlePoll: IdlePoll,
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "orderhub_events_dispatched_total", Help: "Order events handed to each consumer.",
 		}, []string{"consumer"}),
+		wake: make(map[string]chan struct{}, len(consumers)),
+	}
+	for _, c := range consumers {
+		d.wake[c.Name()] = make(chan struct{}, 1)
 	}
 	if reg != nil {
 		reg.MustRegister(d.delivered)
 	}
+	s.OnEventsCommitted(d.notify)
 	return d
+}
+
+// notify wakes every consumer's drain that waits for events.
+func (d *Dispatcher) notify() {
+	for _, ch := range d.wake {
+		select {
+		case ch <- struct{}{}:
+		default: // already woken
+		}
+	}
 }
 
 // Drain feeds every consumer until none has events left. A consumer that
@@ -81,21 +121,22 @@ func NewDispatcher(s *store.Store, reg prometheus.Registerer, consumers ...Consu
 func (d *Dispatcher) Drain(ctx context.Context) error {
 	var errs []error
 	for _, c := range d.consumers {
-		if err := d.drain(ctx, c); err != nil {
+		if err := d.drain(ctx, c, 0); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// DrainConsumer feeds one consumer until it has no events left. Reading
-// until empty, rather than until a short batch, narrows the moment in which
-// an ingest commit finds this job still running and so queues no new one;
-// the periodic sweep picks up what lands in that moment.
+// DrainConsumer feeds one consumer until it has had no events for Linger
+// (its dispatch job's run). Reading until empty, and then waiting a while
+// for more, narrows the moment in which an ingest commit finds this job
+// still running and so queues no new one; the periodic sweep picks up what
+// lands in that moment.
 func (d *Dispatcher) DrainConsumer(ctx context.Context, name string) error {
 	for _, c := range d.consumers {
 		if c.Name() == name {
-			return d.drain(ctx, c)
+			return d.drain(ctx, c, d.linger)
 		}
 	}
 	// A consumer removed from the configuration: its queued job has nothing
@@ -103,28 +144,56 @@ func (d *Dispatcher) DrainConsumer(ctx context.Context, name string) error {
 	return nil
 }
 
-// drain feeds one consumer until a pass finds nothing, pausing briefly
-// after a pass that caught up (so a trickle of events is read in batches,
-// not one by one, and the write connection is left to ingest), and for at
-// most maxRun: what is left waits for the next run.
-func (d *Dispatcher) drain(ctx context.Context, c Consumer) error {
+// drain feeds one consumer, pausing briefly after a pass that caught up
+// (so a trickle of events is read in batches, not one by one, and the write
+// connection is left to ingest), until passes have found nothing for
+// linger (0: until one finds nothing), and for at most maxRun: what is
+// left waits for the next run. While it finds nothing it waits for events
+// committed in this process, and reads every IdlePoll for those of other
+// nodes.
+func (d *Dispatcher) drain(ctx context.Context, c Consumer, linger time.Duration) error {
 	start := time.Now()
+	var idleSince time.Time
 	for {
 		n, err := d.step(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			return nil // cancelled mid-step: rolled back, the events wait for the next run
+		}
 		if err != nil {
 			return fmt.Errorf("dispatching events to %s: %w", c.Name(), err)
 		}
-		if n == 0 || time.Since(start) >= d.maxRun {
+		if time.Since(start) >= d.maxRun {
 			return nil
 		}
-		if n >= d.batch || d.pace <= 0 {
+		var wake <-chan struct{}
+		wait := d.pace
+		switch {
+		case n >= d.batch:
+			continue
+		case n > 0:
+			idleSince = time.Time{}
+		default:
+			if idleSince.IsZero() {
+				idleSince = time.Now()
+			}
+			if time.Since(idleSince) >= linger {
+				return nil
+			}
+			wake, wait = d.wake[c.Name()], d.idlePoll
+		}
+		if wait <= 0 {
 			continue
 		}
-		t := time.NewTimer(d.pace)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil // what is left waits in its table for the next run
+		case <-d.stopping:
+			t.Stop()
+			return nil // the runner stops; the next start resumes from the cursor
+		case <-wake:
+			t.Stop()
 		case <-t.C:
 		}
 	}
@@ -170,6 +239,9 @@ func (d *Dispatcher) step(ctx context.Context, c Consumer) (int, error) {
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, err
+	}
+	if ac, ok := c.(AfterCommitter); ok {
+		ac.AfterCommit()
 	}
 	d.delivered.WithLabelValues(c.Name()).Add(float64(len(evs)))
 	return len(evs), nil

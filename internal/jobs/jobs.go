@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,9 +75,11 @@ type Stage interface {
 // Starter is a Stage with jobs to queue the moment the runner starts.
 // River queues periodic jobs, RunOnStart ones too, only once its
 // maintenance services are up, a second or so after start; a node that
-// has just started should not wait that long for its first pull.
+// has just started should not wait that long for its first pull. The jobs
+// queued with River's start are fetched by its first fetch; a job a clock
+// queues later waits for the next fetch poll.
 type Starter interface {
-	StartJobs() []river.JobArgs
+	StartJobs(ctx context.Context) ([]river.JobArgs, error)
 }
 
 // Runner owns the River client.
@@ -89,9 +92,14 @@ type Runner struct {
 	queuedAt *atomic.Int64
 	// dispatch is one job per consumer, queued together.
 	dispatch []river.InsertManyParams
-	// start is queued by Start: every consumer's dispatch and the stages'
-	// start jobs.
-	start []river.InsertManyParams
+	// start is queued by Start with the stages' start jobs: every
+	// consumer's dispatch.
+	start    []river.InsertManyParams
+	starters []Starter
+	// stopping closes when Stop begins, so that drainers waiting for work
+	// end instead of holding the stop up.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // Options configure the runner.
@@ -165,11 +173,10 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 		periodic = append(periodic, st.PeriodicJobs()...)
 	}
 	start := d.dispatchArgs()
+	var starters []Starter
 	for _, st := range o.Stages {
 		if sj, ok := st.(Starter); ok {
-			for _, args := range sj.StartJobs() {
-				start = append(start, river.InsertManyParams{Args: args})
-			}
+			starters = append(starters, sj)
 		}
 	}
 	client, err := river.NewClient(Driver(s), &river.Config{
@@ -196,8 +203,15 @@ func New(s *store.Store, d *Dispatcher, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: creating the River client: %w", err)
 	}
-	return &Runner{client: client, dispatcher: d, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs(), start: start}, nil
+	stopping := make(chan struct{})
+	d.stopping = stopping
+	return &Runner{client: client, dispatcher: d, log: o.Log, queuedAt: queuedAt, dispatch: d.dispatchArgs(), start: start,
+		starters: starters, stopping: stopping}, nil
 }
+
+// Stopping is closed when the runner begins to stop: a job waiting for work
+// returns.
+func (r *Runner) Stopping() <-chan struct{} { return r.stopping }
 
 // InsertTx queues a job inside tx, the transaction whose work causes it.
 func (r *Runner) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) error {
@@ -223,18 +237,30 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err := r.client.Start(ctx); err != nil {
 		return fmt.Errorf("jobs: starting River: %w", err)
 	}
-	if len(r.start) > 0 {
+	start := r.start
+	for _, st := range r.starters {
+		args, err := st.StartJobs(ctx)
+		if err != nil {
+			r.log.Warn("a stage's first runs could not be listed at start; its clock queues them shortly", "err", err)
+		}
+		for _, a := range args {
+			start = append(start, river.InsertManyParams{Args: a})
+		}
+	}
+	if len(start) > 0 {
 		// The periodic jobs queue the same a moment later, so a failure
 		// here only delays the first run.
-		if _, err := r.client.InsertMany(ctx, r.start); err != nil {
+		if _, err := r.client.InsertMany(ctx, start); err != nil {
 			r.log.Warn("queueing the first runs at start failed; the clocks queue them shortly", "err", err)
 		}
 	}
 	return nil
 }
 
-// Stop finishes running jobs and stops.
+// Stop finishes running jobs and stops. Drainers waiting for work end at
+// once; one in the middle of its work finishes the step it is in.
 func (r *Runner) Stop(ctx context.Context) error {
+	r.stopOnce.Do(func() { close(r.stopping) })
 	return r.client.Stop(ctx)
 }
 

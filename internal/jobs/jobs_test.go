@@ -312,3 +312,50 @@ func TestDrainEndsUnderEndlessWrites(t *testing.T) {
 		t.Errorf("cursor at %d, want the last event handed over, %d", last.ID, ids[len(ids)-1])
 	}
 }
+
+// A dispatch job that has run out of events waits for more, and events
+// committed in this process are handed over at once: here it never reads
+// on its own (its idle poll is an hour), so only the commit's wake-up can
+// bring them. When its context ends it returns, having handed over each
+// event once.
+func TestDrainWaitsAndIsWokenByCommits(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, err := store.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "w.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	consumed := make(chan struct{}, 1)
+	rec := &recorder{name: "r", consumed: consumed}
+	d := jobs.NewDispatcher(s, nil, rec)
+	d.SetPacing(0, time.Hour)
+	d.SetLinger(time.Hour, time.Hour)
+	drained := make(chan error, 1)
+	go func() { drained <- d.DrainConsumer(ctx, "r") }()
+	for i := range 3 {
+		if _, err := s.Apply(ctx, []store.Incoming{paidOrder(fmt.Sprintf("W%d", i))}, nil); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-consumed:
+		case err := <-drained:
+			t.Fatalf("the drain ended (%v) instead of waiting for more events", err)
+		case <-time.After(30 * time.Second): // a bound for a broken wake-up, not a speed
+			t.Fatalf("order %d: its events were not handed over after the commit", i)
+		}
+	}
+	cancel()
+	if err := <-drained; err != nil {
+		t.Fatal(err)
+	}
+	ids := rec.ids()
+	if len(ids) != 6 { // created and paid for each order
+		t.Fatalf("handed over %v, want the six events of three orders", ids)
+	}
+	for i := range ids {
+		if ids[i] != int64(i+1) {
+			t.Fatalf("handed over %v, want events 1..6 once each, in order", ids)
+		}
+	}
+}

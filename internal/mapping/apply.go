@@ -47,6 +47,7 @@ func (m *Mapping) ApplyDoc(doc, ord map[string]any) (Result, error) {
 		return Result{}, st.applyError(m, "")
 	}
 	st.env["bill_no"] = billNo
+	st.roots[rootBillNo] = billNo
 	body := st.object(m.body)
 	if len(st.errs) > 0 {
 		return Result{}, st.applyError(m, billNo)
@@ -76,6 +77,7 @@ func (m *Mapping) When(raw []byte, ord map[string]any) (bool, error) {
 
 func (m *Mapping) release(st *state) {
 	clear(st.env)
+	clear(st.roots[:])
 	st.errs = nil
 	st.path = st.path[:0]
 	m.states.Put(st)
@@ -87,6 +89,7 @@ func (st *state) reset(doc, ord, vars map[string]any) {
 	st.env["vars"] = vars
 	st.env["bill_no"] = ""
 	st.env["line"] = nil
+	st.roots = [numRoots]any{rootDoc: doc, rootOrder: ord, rootVars: vars, rootBillNo: ""}
 }
 
 func (st *state) applyError(m *Mapping, billNo string) error {
@@ -97,7 +100,7 @@ func (st *state) applyError(m *Mapping, billNo string) error {
 
 // run evaluates p; a failure is recorded against the current path.
 func (st *state) run(p *program, suffix string) (any, bool) {
-	out, err := st.vm.Run(p.prog, st.env)
+	out, err := st.exec(p)
 	if err != nil {
 		st.fail(p, suffix, runMessage(err))
 		return nil, false
@@ -235,7 +238,7 @@ func (st *state) object(f *cfield) map[string]any {
 // ok is false when any of them fails, and nothing is recorded: the caller
 // then builds the object field by field, which reports each failure.
 func (st *state) fusedObject(f *cfield) (map[string]any, bool) {
-	v, err := st.vm.Run(f.fused.prog, st.env)
+	v, err := st.exec(f.fused)
 	if err != nil {
 		return nil, false
 	}
@@ -330,12 +333,12 @@ func (st *state) lines(f *cfield) (any, bool) {
 		return nil, false
 	}
 	outer := st.env["line"]
-	defer func() { st.env["line"] = outer }()
+	defer func() { st.env["line"], st.roots[rootLine] = outer, outer }()
 	out := make([]any, 0, len(list))
 	for i, elem := range list {
-		st.env["line"] = elem
+		st.env["line"], st.roots[rootLine] = elem, elem
 		if f.fusedWhere != nil && f.fused != nil {
-			if v, err := st.vm.Run(f.fusedWhere.prog, st.env); err == nil {
+			if v, err := st.exec(f.fusedWhere); err == nil {
 				if v == nil {
 					continue // $where is false
 				}

@@ -14,9 +14,10 @@ import (
 
 // program is one compiled expression with what it reads.
 type program struct {
-	src   exprSrc
-	prog  *vm.Program
-	reads []chain // document values it reads, for error reports
+	src    exprSrc
+	prog   *vm.Program
+	native native  // the same as Go closures, nil when it has no native form
+	reads  []chain // document values it reads, for error reports
 }
 
 // chain is a static member chain such as line.share_amount: a root
@@ -66,7 +67,8 @@ type compiler struct {
 }
 
 func newCompiler(m *Mapping) *compiler {
-	c := &compiler{m: m, opts: append(m.helperFuncs(), memberOptions()...)}
+	helpers := m.helperFuncs()
+	c := &compiler{m: m, opts: append(helpers, memberOptions(m.funcs)...)}
 	for s := range c.envs {
 		env := map[string]any{
 			"doc":   map[string]any{},
@@ -112,7 +114,7 @@ func (c *compiler) compileRaw(src exprSrc, path string, s scope, boolean bool) *
 		c.compileError(src, path, s, err)
 		return nil
 	}
-	return &program{src: src, prog: prog}
+	return &program{src: src, prog: prog, native: c.m.nativeOf(prog.Node())}
 }
 
 var unknownName = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_$]*)`)
@@ -376,7 +378,7 @@ func (c *compiler) compileField(f *field, s scope, lineNeed *need) *cfield {
 		if cf.fused != nil && f.where != nil && len(c.probs) == 0 {
 			text := "(" + f.where.text + "\n) ? " + cf.fused.src.text + " : nil"
 			if prog, err := expr.Compile(text, append([]expr.Option{expr.Env(c.envs[scopeLines])}, c.opts...)...); err == nil {
-				cf.fusedWhere = &program{src: exprSrc{text: text}, prog: prog}
+				cf.fusedWhere = &program{src: exprSrc{text: text}, prog: prog, native: c.m.nativeOf(prog.Node())}
 			}
 		}
 	}
@@ -418,7 +420,7 @@ func (c *compiler) fuse(cf *cfield, s scope) {
 	if err != nil {
 		return
 	}
-	cf.fused = &program{src: exprSrc{text: b.String()}, prog: prog}
+	cf.fused = &program{src: exprSrc{text: b.String()}, prog: prog, native: c.m.nativeOf(prog.Node())}
 	cf.fusedIn = in
 }
 

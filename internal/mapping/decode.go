@@ -1,13 +1,16 @@
 package mapping
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // need is the part of a source document a mapping reads, found from its
@@ -40,17 +43,16 @@ func (n *need) finish() {
 	n.elems.finish()
 }
 
-// sub is the need for member key, nil when it is not read.
-func (n *need) sub(key string) *need {
-	if n.names == nil && n.fields != nil { // not finished
-		return n.fields[key]
-	}
+// index is the position of member key in names, -1 when it is not read.
+// n must be finished.
+func (n *need) index(key string) int {
 	for i, name := range n.names {
-		if len(name) == len(key) && name == key {
-			return n.subs[i]
+		// Lengths and first bytes turn away most keys before a comparison.
+		if len(name) == len(key) && (len(key) == 0 || name[0] == key[0]) && name == key {
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 func (n *need) field(name string) *need {
@@ -85,9 +87,10 @@ func decodeDoc(raw []byte, n *need) (map[string]any, error) {
 	if n == nil {
 		n = needAll
 	}
-	// One copy of the text: every decoded string without escapes is a
-	// slice of it, so decoding costs no allocation per string.
-	d := &decoder{src: string(raw)}
+	// The text is read in place, not copied: a document is a few KB of
+	// which a mapping keeps a few short strings, and those are copied into
+	// the decoder's arena (keep), so nothing decoded refers to raw.
+	d := &decoder{b: raw, src: unsafe.String(unsafe.SliceData(raw), len(raw))}
 	d.ws()
 	if d.i >= len(d.src) {
 		return nil, errors.New("is empty")
@@ -109,10 +112,30 @@ func decodeDoc(raw []byte, n *need) (map[string]any, error) {
 const maxDepth = 1000
 
 type decoder struct {
-	src  string
+	b    []byte // the text
+	src  string // the same bytes as b, never to be kept: see keep
 	i    int
 	msg  string // the first error
 	errI int
+
+	arena []byte // the bytes of the strings kept, see keep
+}
+
+// keep returns a copy of s, a slice of the text, that the decoded document
+// may hold. Copies share blocks of memory that are only ever appended to,
+// so keeping a dozen strings costs an allocation or two, not a dozen.
+func (d *decoder) keep(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if cap(d.arena)-len(d.arena) < len(s) {
+		// A new block, not a grown one: the strings already kept point into
+		// the old block, which must not move.
+		d.arena = make([]byte, 0, max(256, 2*cap(d.arena), len(s)))
+	}
+	start := len(d.arena)
+	d.arena = append(d.arena, s...)
+	return unsafe.String(&d.arena[start], len(s))
 }
 
 func (d *decoder) fail(msg string) bool {
@@ -146,14 +169,11 @@ func (d *decoder) end() bool {
 }
 
 func (d *decoder) ws() {
-	for d.i < len(d.src) {
-		switch d.src[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
+	s, i := d.src, d.i
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
 	}
+	d.i = i
 }
 
 // object decodes the object at d.i, building the members n asks for.
@@ -176,9 +196,13 @@ func (d *decoder) object(n *need, depth int) (map[string]any, bool) {
 		if d.i >= len(d.src) || d.src[d.i] != '"' {
 			return nil, d.unexpected()
 		}
-		key, ok := d.str()
+		body, esc, ok := d.rawStr()
 		if !ok {
 			return nil, false
+		}
+		key := body // a slice of the text until it is kept
+		if esc {
+			key = unescape(body)
 		}
 		d.ws()
 		if d.i >= len(d.src) || d.src[d.i] != ':' {
@@ -189,8 +213,11 @@ func (d *decoder) object(n *need, depth int) (map[string]any, bool) {
 		var sub *need
 		if n.all {
 			sub = needAll
-		} else {
-			sub = n.sub(key)
+			if !esc {
+				key = d.keep(key)
+			}
+		} else if j := n.index(key); j >= 0 {
+			sub, key = n.subs[j], n.names[j] // the need's own copy of the name
 		}
 		if sub == nil {
 			if !d.skip(depth + 1) {
@@ -240,7 +267,14 @@ func (d *decoder) value(n *need, depth int) (any, bool) {
 		}
 		return d.array(e, depth)
 	case c == '"':
-		return d.str()
+		body, esc, ok := d.rawStr()
+		if !ok {
+			return nil, false
+		}
+		if esc {
+			return unescape(body), true
+		}
+		return d.keep(body), true
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -252,7 +286,11 @@ func (d *decoder) value(n *need, depth int) (any, bool) {
 		if !d.number() {
 			return nil, false
 		}
-		return decodeNumber(d.src[start:d.i]), true
+		v := decodeNumber(d.src[start:d.i])
+		if t, isText := v.(json.Number); isText {
+			v = json.Number(d.keep(string(t)))
+		}
+		return v, true
 	}
 	return nil, d.unexpected()
 }
@@ -431,7 +469,7 @@ func (d *decoder) number() bool {
 // control character) and moves past it.
 func (d *decoder) skipStr() bool {
 	s := d.src
-	i := d.i + 1
+	i, _ := d.plainRun(d.i + 1)
 	for i < len(s) {
 		switch c := s[i]; {
 		case c == '"':
@@ -443,7 +481,7 @@ func (d *decoder) skipStr() bool {
 				d.i = i
 				return d.fail("invalid escape in a string")
 			}
-			i += n
+			i, _ = d.plainRun(i + n)
 		case c < 0x20:
 			d.i = i
 			return d.fail("control character in a string")
@@ -453,6 +491,86 @@ func (d *decoder) skipStr() bool {
 	}
 	d.i = i
 	return d.fail("unterminated string")
+}
+
+// SWAR constants: a byte of ones in every lane, and every lane's top bit.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte at or after i that ends a
+// run of plain string bytes: a quote, a backslash or a control character
+// (or one within the last seven bytes of the text). It looks at eight bytes
+// a step; the byte loops of the callers take it from there, so what they
+// accept and where they report an error is unchanged. hi is true when a
+// byte of the whole words it passed is not ASCII.
+func (d *decoder) plainRun(i int) (end int, hi bool) {
+	b := d.b
+	var high uint64
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (lanes01 * '"')
+		bs := w ^ (lanes01 * '\\')
+		// (x - 0x01…) &^ x has the top bit of the lowest zero lane of x set
+		// (and maybe of lanes above it, from the borrow), so the lowest
+		// flagged lane is the first quote, backslash or byte below 0x20.
+		m := ((q - lanes01) &^ q) | ((bs - lanes01) &^ bs) | ((w - lanes01*0x20) &^ w)
+		if m &= lanes80; m != 0 {
+			n := bits.TrailingZeros64(m) / 8
+			// Only the lanes below the stop count for hi.
+			high |= w & lanes80 & (1<<(8*n) - 1)
+			return i + n, high != 0
+		}
+		high |= w & lanes80
+		i += 8
+	}
+	return i, high != 0
+}
+
+// rawStr checks the string at d.i and moves past it. body is its text
+// between the quotes, a slice of the document; esc is true when that text
+// is not the string's value as it stands (it has escapes, or invalid UTF-8
+// that decoding replaces by U+FFFD as encoding/json does) and must go
+// through unescape.
+func (d *decoder) rawStr() (body string, esc bool, ok bool) {
+	start := d.i + 1
+	s := d.src
+	i, hi := d.plainRun(start)
+	for i < len(s) {
+		c := s[i]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			esc = true
+			n, ok := escapeLen(s, i)
+			if !ok {
+				d.i = i
+				return "", false, d.fail("invalid escape in a string")
+			}
+			i, _ = d.plainRun(i + n)
+			continue
+		}
+		if c < 0x20 {
+			d.i = i
+			return "", false, d.fail("control character in a string")
+		}
+		if c >= utf8.RuneSelf {
+			hi = true
+		}
+		i++
+	}
+	if i >= len(s) {
+		d.i = i
+		return "", false, d.fail("unterminated string")
+	}
+	d.i = i + 1
+	body = s[start:i]
+	if !esc && hi {
+		esc = !utf8.ValidString(body)
+	}
+	return body, esc, true
 }
 
 // escapeLen is the length of the escape at s[i] == '\\'.
@@ -479,50 +597,6 @@ func escapeLen(s string, i int) (int, bool) {
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-// str decodes the string at d.i. Without escapes it is a slice of the
-// source; with them, or with invalid UTF-8 (replaced by U+FFFD as
-// encoding/json does), a new string.
-func (d *decoder) str() (string, bool) {
-	start := d.i + 1
-	s := d.src
-	i := start
-	plain := true
-	for i < len(s) {
-		c := s[i]
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			plain = false
-			n, ok := escapeLen(s, i)
-			if !ok {
-				d.i = i
-				return "", d.fail("invalid escape in a string")
-			}
-			i += n
-			continue
-		}
-		if c < 0x20 {
-			d.i = i
-			return "", d.fail("control character in a string")
-		}
-		if c >= utf8.RuneSelf {
-			plain = false
-		}
-		i++
-	}
-	if i >= len(s) {
-		d.i = i
-		return "", d.fail("unterminated string")
-	}
-	d.i = i + 1
-	body := s[start:i]
-	if plain || (strings.IndexByte(body, '\\') < 0 && utf8.ValidString(body)) {
-		return body, true
-	}
-	return unescape(body), true
 }
 
 // unescape decodes the escapes of a checked string body.

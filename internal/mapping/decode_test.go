@@ -112,3 +112,37 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The document is read in place, but what is decoded must not change when
+// the caller reuses the buffer it came in.
+func TestDecodedValuesOutliveTheText(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		n    *need
+	}{
+		{"everything", nil},
+		{"what a mapping reads", func() *need {
+			n := &need{}
+			n.at([]string{"s"}).all = true
+			n.at([]string{"big"}).all = true
+			n.at([]string{"list"}).elems = &need{fields: map[string]*need{"k": {all: true}}}
+			n.finish()
+			return n
+		}()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := []byte(`{"s": "SKU-RED-M", "big": 123456789012345678901234, "zh": "旺店通", "list": [{"k": "v1"}, {"k": "v2"}]}`)
+			got, err := decodeDoc(raw, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := decodeDoc(bytes.Clone(raw), tt.n)
+			for i := range raw {
+				raw[i] = 'x'
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("after the text changed: %#v, want %#v", got, want)
+			}
+		})
+	}
+}

@@ -32,8 +32,13 @@ const wdtZeroTime = "0000-00-00 00:00:00"
 
 // helperFuncs returns the expr options that declare the helpers of m.
 func (m *Mapping) helperFuncs() []expr.Option {
+	m.funcs = map[string]func(...any) (any, error){}
+	function := func(name string, fn func(...any) (any, error), types ...any) expr.Option {
+		m.funcs[name] = fn
+		return expr.Function(name, fn, types...)
+	}
 	dec := func(args ...any) (any, error) {
-		return toDecimal(args[0])
+		return boxDecimal(toDecimal(args[0]))
 	}
 	places := func(v any) (int, error) {
 		n, ok := v.(int)
@@ -43,8 +48,8 @@ func (m *Mapping) helperFuncs() []expr.Option {
 		return n, nil
 	}
 	opts := []expr.Option{
-		expr.Function("dec", dec, new(func(any) Decimal)),
-		expr.Function("round", func(args ...any) (any, error) {
+		function("dec", dec, new(func(any) Decimal)),
+		function("round", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
 			if err != nil {
 				return nil, err
@@ -53,16 +58,16 @@ func (m *Mapping) helperFuncs() []expr.Option {
 			if err != nil {
 				return nil, err
 			}
-			return d.Round(p)
+			return boxDecimal(d.Round(p))
 		}, new(func(any, int) Decimal)),
-		expr.Function("money", func(args ...any) (any, error) {
+		function("money", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
 			if err != nil {
 				return nil, err
 			}
 			return d.Fixed(2)
 		}, new(func(any) string)),
-		expr.Function("fixed", func(args ...any) (any, error) {
+		function("fixed", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
 			if err != nil {
 				return nil, err
@@ -73,14 +78,14 @@ func (m *Mapping) helperFuncs() []expr.Option {
 			}
 			return d.Fixed(p)
 		}, new(func(any, int) string)),
-		expr.Function("qty", func(args ...any) (any, error) {
+		function("qty", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
 			if err != nil {
 				return nil, err
 			}
 			return d.Exact()
 		}, new(func(any) string)),
-		expr.Function("num", func(args ...any) (any, error) {
+		function("num", func(args ...any) (any, error) {
 			d, err := toDecimal(args[0])
 			if err != nil {
 				return nil, err
@@ -97,14 +102,14 @@ func (m *Mapping) helperFuncs() []expr.Option {
 			}
 			return json.Number(s), err
 		}, new(func(any) json.Number), new(func(any, int) json.Number)),
-		expr.Function("date", func(args ...any) (any, error) {
+		function("date", func(args ...any) (any, error) {
 			layout, _ := args[1].(string)
 			return formatDate(args[0], layout, m.loc)
 		}, new(func(any, string) string)),
-		expr.Function("lookup", func(args ...any) (any, error) {
+		function("lookup", func(args ...any) (any, error) {
 			return m.lookup(args...)
 		}, new(func(string, any) string), new(func(string, any, any) string)),
-		expr.Function("has", func(args ...any) (any, error) {
+		function("has", func(args ...any) (any, error) {
 			name, _ := args[0].(string)
 			t, ok := m.tables[name]
 			if !ok {
@@ -120,23 +125,25 @@ func (m *Mapping) helperFuncs() []expr.Option {
 		// now() would make a retried bill differ from the first attempt.
 		expr.DisableBuiltin("now"),
 	}
-	return append(opts, decimalOperators()...)
+	return append(opts, decimalOperators(function)...)
 }
 
 // lookup implements lookup(table, key[, default]).
 func (m *Mapping) lookup(args ...any) (any, error) {
 	name, _ := args[0].(string)
-	t, ok := m.tables[name]
-	if !ok {
+	if _, ok := m.tables[name]; !ok {
 		return nil, fmt.Errorf("there is no lookup table %q", name)
 	}
 	k, hasKey := keyString(args[1])
 	if hasKey {
-		if v, found := t[k]; found {
+		if v, found := m.boxed[name][k]; found {
 			return v, nil
 		}
 	}
 	if len(args) == 3 {
+		if _, isText := args[2].(string); isText {
+			return args[2], nil // the default as given, without boxing it again
+		}
 		d, ok := keyString(args[2])
 		if !ok {
 			if !hasKey {
@@ -230,7 +237,7 @@ func layoutProblem(layout string) string {
 
 // decimalOperators makes + - * / and the comparisons exact when a Decimal
 // is on either side (dec(a) / dec(b), dec(x) > 0).
-func decimalOperators() []expr.Option {
+func decimalOperators(function func(string, func(...any) (any, error), ...any) expr.Option) []expr.Option {
 	type pair struct{ l, r any }
 	d := Decimal{}
 	pairs := []pair{{d, d}, {d, 0}, {0, d}, {d, 0.0}, {0.0, d}}
@@ -259,12 +266,12 @@ func decimalOperators() []expr.Option {
 		for _, p := range pairs {
 			types = append(types, funcType(p.l, p.r, Decimal{}))
 		}
-		opts = append(opts, expr.Function(name, func(args ...any) (any, error) {
+		opts = append(opts, function(name, func(args ...any) (any, error) {
 			a, b, err := both(args)
 			if err != nil {
 				return nil, err
 			}
-			return f(a, b)
+			return boxDecimal(f(a, b))
 		}, types...), expr.Operator(op, name))
 	}
 	for op, f := range cmp {
@@ -273,7 +280,7 @@ func decimalOperators() []expr.Option {
 		for _, p := range pairs {
 			types = append(types, funcType(p.l, p.r, false))
 		}
-		opts = append(opts, expr.Function(name, func(args ...any) (any, error) {
+		opts = append(opts, function(name, func(args ...any) (any, error) {
 			a, b, err := both(args)
 			if err != nil {
 				return nil, err
@@ -321,6 +328,35 @@ func funcType(l, r, out any) any {
 			return new(func(float64, Decimal) bool)
 		}
 	}
+}
+
+// smallDecimals holds the whole numbers -128…1023 as Decimal interface
+// values, and zeroDecimal the zero value: quantities, flags and most
+// comparisons' operands are among them, and returning a Decimal from a
+// helper boxes it, an allocation each time. Decimals are values, so one box
+// serves every use.
+var (
+	smallDecimals = func() (t [1152]any) {
+		for i := range t {
+			t[i] = Decimal{num: int64(i - 128), den: 1}
+		}
+		return t
+	}()
+	zeroDecimal any = Decimal{}
+)
+
+// boxDecimal is d as an interface value, the same value a plain conversion
+// gives, shared for the small whole numbers.
+func boxDecimal(d Decimal, err error) (any, error) {
+	if err == nil {
+		switch {
+		case d.den == 1 && d.num >= -128 && d.num < 1024:
+			return smallDecimals[d.num+128], nil
+		case d.den == 0 && d.num == 0:
+			return zeroDecimal, nil
+		}
+	}
+	return d, err
 }
 
 // plainString formats the scalar kinds a document or an expression yields.

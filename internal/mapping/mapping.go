@@ -47,6 +47,8 @@ type Mapping struct {
 	loc            *time.Location
 	vars           map[string]any
 	tables         map[string]Table
+	boxed          map[string]map[string]any            // tables' values as interfaces, what lookup returns
+	funcs          map[string]func(...any) (any, error) // the functions expressions call, by name
 	when           *program
 	billNo         *program
 	body           *cfield
@@ -193,6 +195,14 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 		return nil, probs.Sorted()
 	}
 	m.need.finish()
+	m.boxed = make(map[string]map[string]any, len(m.tables))
+	for name, t := range m.tables {
+		b := make(map[string]any, len(t))
+		for k, v := range t {
+			b[k] = v
+		}
+		m.boxed[name] = b
+	}
 	m.states.New = func() any { return m.newState() }
 	return m, nil
 }
@@ -256,6 +266,9 @@ type state struct {
 	env  map[string]any
 	errs []*FieldError
 	path []pathSeg
+
+	roots [numRoots]any // env's variables, for native runs
+	args  []any         // the arguments of native helper calls, a stack
 }
 
 type pathSeg struct {

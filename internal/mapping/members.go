@@ -18,6 +18,7 @@ import (
 const (
 	getFunc         = "_get"
 	getOptionalFunc = "_oget"
+	boolTextFunc    = "_bool_text"
 )
 
 // fastMembers is the expr patch that does the rewrite.
@@ -46,7 +47,40 @@ func (fastMembers) Visit(node *ast.Node) {
 	})
 }
 
-func memberOptions() []expr.Option {
+// boolTexts is the expr patch that rewrites string(b) of a boolean b into
+// _bool_text(b): expr's string() formats with fmt.Sprintf("%v"), which for
+// a boolean gives strconv.FormatBool's text at many times the cost, and an
+// allocation. It runs in expr's repeated pass, after the decimal operators
+// are in place, so that dec(x) != 0 is known to be a boolean.
+type boolTexts struct{}
+
+func (boolTexts) Reset()             {}
+func (boolTexts) ShouldRepeat() bool { return false }
+
+func (boolTexts) Visit(node *ast.Node) {
+	call, ok := (*node).(*ast.BuiltinNode)
+	if !ok || call.Name != "string" || len(call.Arguments) != 1 {
+		return
+	}
+	if t := call.Arguments[0].Type(); t == nil || t.Kind() != reflect.Bool {
+		return
+	}
+	ast.Patch(node, &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: boolTextFunc},
+		Arguments: call.Arguments,
+	})
+}
+
+var trueText, falseText any = "true", "false"
+
+func boolTextOf(args ...any) (any, error) {
+	if b, _ := args[0].(bool); b {
+		return trueText, nil
+	}
+	return falseText, nil
+}
+
+func memberOptions(funcs map[string]func(...any) (any, error)) []expr.Option {
 	get := func(optional bool) func(args ...any) (any, error) {
 		return func(args ...any) (any, error) {
 			key, _ := args[1].(string)
@@ -62,9 +96,12 @@ func memberOptions() []expr.Option {
 			return nil, errors.New("cannot read ." + key + " of a " + typeName(args[0]))
 		}
 	}
+	funcs[getFunc], funcs[getOptionalFunc], funcs[boolTextFunc] = get(false), get(true), boolTextOf
 	return []expr.Option{
 		expr.Patch(fastMembers{}),
-		expr.Function(getFunc, get(false), new(func(any, string) any)),
-		expr.Function(getOptionalFunc, get(true), new(func(any, string) any)),
+		expr.Patch(boolTexts{}),
+		expr.Function(getFunc, funcs[getFunc], new(func(any, string) any)),
+		expr.Function(getOptionalFunc, funcs[getOptionalFunc], new(func(any, string) any)),
+		expr.Function(boolTextFunc, boolTextOf, new(func(bool) string)),
 	}
 }

@@ -100,8 +100,14 @@ people:
 // people, app and app2.
 func peopleEnv(t *testing.T, rules string) (*stageEnv, *personSender, *personSender) {
 	t.Helper()
+	return peopleEnvFrom(t, peopleConfig+rules)
+}
+
+// peopleEnvFrom is peopleEnv from a whole configuration.
+func peopleEnvFrom(t *testing.T, conf string) (*stageEnv, *personSender, *personSender) {
+	t.Helper()
 	e := newStageEnv(t, newOrderRule, dingtalk.SimConfig{})
-	cfg, err := config.Parse([]byte(peopleConfig+rules), "t.yaml", func(string) (string, bool) { return "", false })
+	cfg, err := config.Parse([]byte(conf), "t.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,11 +350,13 @@ func TestRecipients(t *testing.T) {
 }
 
 // Preferences: a person who muted the event gets nothing, one who chose a
-// single channel starts the chain there, and a critical rule ignores both.
+// single channel starts the chain there; a critical rule respects both
+// unless it says override_preferences.
 func TestPreferencesShapeTheChain(t *testing.T) {
 	e, app, app2 := peopleEnv(t, `rules:
   big: {on: [created], channels: [app, app2], to: [zhang, li], template: big_order}
-  alarm: {on: [created], when: order.total >= 100000, channels: [app, app2], to: [zhang, li], template: big_order, priority: critical}
+  urgent: {on: [created], when: order.total >= 100000, channels: [app, app2], to: [zhang, li], template: big_order, priority: critical}
+  alarm: {on: [created], when: order.total >= 100000, channels: [app, app2], to: [zhang, li], template: big_order, priority: critical, override_preferences: true}
 `)
 	ctx := context.Background()
 	if err := e.store.SetPrefs(ctx, store.Prefs{Person: "li", MutedEvents: []string{"created"}}, e.clock.Now()); err != nil {
@@ -365,16 +373,78 @@ func TestPreferencesShapeTheChain(t *testing.T) {
 	if got := app2.messages(); len(got) != 1 || len(got[0].To) != 1 || got[0].To[0].Person != "zhang" {
 		t.Errorf("app2 got %+v, want one message to zhang", got)
 	}
-	e.push(1, 20000000) // ¥200,000: alarm (critical) and big
+	e.push(1, 20000000) // ¥200,000: alarm and urgent (both critical) and big
 	e.drainAll("app", "app2")
-	var alarm []connector.Message
-	for _, m := range app.messages() {
-		if strings.HasPrefix(m.Key, "alarm/") {
-			alarm = append(alarm, m)
+	byRule := func(msgs []connector.Message, rule string) (out []connector.Message) {
+		for _, m := range msgs {
+			if strings.HasPrefix(m.Key, rule+"/") {
+				out = append(out, m)
+			}
 		}
+		return out
 	}
-	if len(alarm) != 1 || len(alarm[0].To) != 2 {
-		t.Errorf("the critical message on app: %+v, want one to both", alarm)
+	if alarm := byRule(app.messages(), "alarm"); len(alarm) != 1 || len(alarm[0].To) != 2 {
+		t.Errorf("the overriding critical message on app: %+v, want one to both", alarm)
+	}
+	if urgent := byRule(app.messages(), "urgent"); len(urgent) != 0 {
+		t.Errorf("the critical message that respects preferences reached app: %+v", urgent)
+	}
+	if urgent := byRule(app2.messages(), "urgent"); len(urgent) != 1 || len(urgent[0].To) != 1 || urgent[0].To[0].Person != "zhang" {
+		t.Errorf("the critical message that respects preferences on app2: %+v, want one to zhang alone", urgent)
+	}
+}
+
+// A person's own quiet hours replace the rule's for messages to them: zhang
+// sleeps from 22:00 while the others are told at once, and li, whose quiet
+// hours are off, is told at night when the configuration's hold everyone
+// else.
+func TestPersonQuietHours(t *testing.T) {
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	night := time.Date(2026, 3, 9, 23, 0, 0, 0, shanghai) // a Monday
+	people := strings.NewReplacer(
+		`groups: [finance]}
+  li:`, `groups: [finance], quiet_hours: {from: "22:00", to: "08:00"}}
+  li:`,
+		`mobile: "13900005678", groups: [finance]}`, `mobile: "13900005678", groups: [finance], quiet_hours: {off: true}}
+  wang: {name: 王五, dingtalk_userid: wang01, mobile: "13700001111"}`,
+	).Replace(peopleConfig)
+	if people == peopleConfig {
+		t.Fatal("the people's quiet hours were not written into the configuration")
+	}
+	for _, tc := range []struct {
+		name, top string
+		night     []string // told at 23:00
+		morning   []string // told at 08:00
+	}{
+		{"no quiet hours but zhang's", "", []string{"li", "wang"}, []string{"zhang"}},
+		{"everyone quiet but li", `quiet_hours: {from: "21:00", to: "09:00"}` + "\n", []string{"li"}, []string{"zhang", "wang"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, app, _ := peopleEnvFrom(t, people+tc.top+`rules:
+  big: {on: [created], channels: [app], to: [zhang, li, wang], template: big_order}
+`)
+			e.clock.Add(night.Sub(e.clock.Now()))
+			e.push(1, 599900)
+			e.drainAll("app")
+			told := func() (out []string) {
+				for _, m := range app.messages() {
+					for _, rc := range m.To {
+						out = append(out, rc.Person)
+					}
+				}
+				slices.Sort(out)
+				return out
+			}
+			if got := told(); !slices.Equal(got, tc.night) {
+				t.Fatalf("at 23:00 app told %v, want %v", got, tc.night)
+			}
+			e.clock.Add(10 * time.Hour) // 09:00, past every quiet hour here
+			e.drainAll("app")
+			want := slices.Sorted(slices.Values(append(slices.Clone(tc.night), tc.morning...)))
+			if got := told(); !slices.Equal(got, want) {
+				t.Errorf("in the morning app had told %v, want %v (each once)", got, want)
+			}
+		})
 	}
 }
 
@@ -391,7 +461,13 @@ func TestInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != 2 || unread != 2 || !strings.Contains(items[0].Title, nos[1]) {
+	// Messages to one endpoint without a pace go side by side: either
+	// order.
+	titles := ""
+	for _, it := range items {
+		titles += it.Title + "\n"
+	}
+	if len(items) != 2 || unread != 2 || !strings.Contains(titles, nos[0]) || !strings.Contains(titles, nos[1]) {
 		t.Fatalf("zhang's inbox: %d items, %d unread: %+v", len(items), unread, items)
 	}
 	if n, err := e.store.MarkRead(ctx, "zhang", items[0].ID, e.clock.Now()); err != nil || n != 1 {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"orderhub/internal/connector"
 	"orderhub/internal/order"
@@ -90,13 +91,14 @@ type chainStart struct {
 
 // chainStarts splits a chain rule's message by where each recipient's
 // chain begins: the first channel they allow. A person who muted the
-// event, or every channel of the chain, gets nothing; a critical message
-// goes to everyone at the first channel whatever they chose.
+// event, or every channel of the chain, gets nothing; a critical rule with
+// override_preferences goes to everyone at the first channel whatever they
+// chose.
 // Recipients that are not configured people (a department, everyone, the
 // buyer) start at the first channel.
 func chainStarts(m Match, prefs map[string]store.Prefs, ev order.EventType) []chainStart {
 	first := m.Messages[0]
-	if m.Rule.Priority == "critical" || len(prefs) == 0 {
+	if (m.Rule.Priority == "critical" && m.Rule.OverridePreferences) || len(prefs) == 0 {
 		return []chainStart{{first, 0}}
 	}
 	byIndex := map[int][]connector.Recipient{}
@@ -127,4 +129,57 @@ func chainStarts(m Match, prefs map[string]store.Prefs, ev order.EventType) []ch
 		out = append(out, chainStart{ChannelMessage{Channel: cm.Channel, Message: msg}, i})
 	}
 	return out
+}
+
+// quietGroup is some of a message's recipients who share when it may be
+// sent: now, or held until until.
+type quietGroup struct {
+	to    []connector.Recipient
+	until time.Time
+	quiet bool
+}
+
+// splitQuiet splits a message's recipients by the quiet hours that apply
+// to each at at: people with their own quiet_hours may be held when the
+// rule's are over, or sent to while others wait. Recipients who are not
+// configured people follow the rule. Groups keep the recipients' order and
+// come in the order their first recipient does.
+func (rs *Rules) splitQuiet(r *Rule, to []connector.Recipient, at time.Time) []quietGroup {
+	var out []quietGroup
+	for _, rc := range to {
+		person := rc.Person
+		if _, own := rs.personQuiet[person]; !own {
+			person = ""
+		}
+		until, quiet := rs.QuietUntil(r, person, at)
+		i := slices.IndexFunc(out, func(g quietGroup) bool { return g.quiet == quiet && g.until.Equal(until) })
+		if i < 0 {
+			out = append(out, quietGroup{until: until, quiet: quiet})
+			i = len(out) - 1
+		}
+		out[i].to = append(out[i].to, rc)
+	}
+	if len(out) == 0 { // a message to no one in particular (a group robot)
+		until, quiet := rs.QuietUntil(r, "", at)
+		out = append(out, quietGroup{until: until, quiet: quiet})
+	}
+	return out
+}
+
+// recipientsKey names a group of recipients in a delivery's key, so that
+// the deliveries one message splits into are told apart, the same way each
+// time the event is read.
+func recipientsKey(to []connector.Recipient) string {
+	parts := make([]string, 0, len(to))
+	for _, rc := range to {
+		switch {
+		case rc.Person != "":
+			parts = append(parts, rc.Person)
+		case rc.DingDept != "":
+			parts = append(parts, "dept:"+rc.DingDept)
+		case rc.All:
+			parts = append(parts, "all")
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -31,6 +31,9 @@ type Rules struct {
 	shops  map[string]string // source → its system's name
 	base   string            // the read API's root, for links
 	people map[string]*config.Person
+	// personQuiet are the people who have their own quiet_hours; a nil
+	// value is a person with quiet_hours off.
+	personQuiet map[string]*quiet
 	// payload are the channels that carry the event and order as data.
 	payload map[string]bool
 }
@@ -45,6 +48,9 @@ type Rule struct {
 	Priority  string
 	AtMobiles []string
 	AtAll     bool
+	// OverridePreferences: a critical rule that reaches people whatever
+	// they muted or chose.
+	OverridePreferences bool
 
 	when     *condition
 	text     *text
@@ -68,6 +74,20 @@ func (r *Rule) EscalateAfter() time.Duration { return r.escalate }
 func (r *Rule) QuietUntil(at time.Time) (time.Time, bool) {
 	if r.Priority == "critical" {
 		return time.Time{}, false
+	}
+	return r.quiet.until(at)
+}
+
+// QuietUntil reports whether a message of rule r to person (a people:
+// key, or "" for recipients that are not configured people) falls in quiet
+// hours at at, and when they end. A person's own quiet_hours replace the
+// rule's for messages to them; a critical rule is never held.
+func (rs *Rules) QuietUntil(r *Rule, person string, at time.Time) (time.Time, bool) {
+	if r.Priority == "critical" {
+		return time.Time{}, false
+	}
+	if q, own := rs.personQuiet[person]; own && person != "" {
+		return q.until(at)
 	}
 	return r.quiet.until(at)
 }
@@ -102,6 +122,17 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 		}
 	}
 	var errs []error
+	rs.personQuiet = map[string]*quiet{}
+	for key, p := range cfg.People {
+		if p == nil || p.QuietHours == nil {
+			continue
+		}
+		q, err := compileQuiet(p.QuietHours, cfg, "people."+key+".quiet_hours")
+		if err != nil {
+			errs = append(errs, err)
+		}
+		rs.personQuiet[key] = q
+	}
 	texts := map[[2]string]*text{} // (template, language) compiled once for all rules using it
 	names := make([]string, 0, len(cfg.Rules))
 	for n := range cfg.Rules {
@@ -111,7 +142,7 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 	for _, name := range names {
 		cr := cfg.Rules[name]
 		r := &Rule{Name: name, Channels: cr.Channels, Template: cr.Template, Language: cr.Language,
-			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, digest: cr.Digest}
+			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, OverridePreferences: cr.OverridePreferences, digest: cr.Digest}
 		if r.Language == "" {
 			r.Language = Languages[0]
 		}

@@ -214,25 +214,41 @@ func (st *Stage) Consume(ctx context.Context, tx *sql.Tx, evs []store.Event) err
 			}
 			for _, sm := range starts {
 				cm, fallback := sm.cm, sm.fallback
-				body, err := json.Marshal(cm.Message)
-				if err != nil {
-					return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)
-				}
-				d := store.NewDelivery{System: cm.Channel, Rule: m.Rule.Name, Key: cm.Message.Key, Kind: store.KindMessage,
-					OrderID: e.OrderID, Source: o.Source, OrderNo: o.OrderNo, Event: string(e.Type), Total: o.Total.String(),
-					Status: string(o.Status), Lang: m.Rule.Language, Priority: priorities[m.Rule.Priority],
-					State: store.DeliveryQueued, Message: body, DueAt: now, Fallback: fallback, EscalateAfter: m.Rule.escalate}
+				due := now
 				if g := m.Rule.digest; g != nil {
-					d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "digest", NextClock(g, now, su.Rules.loc)
-					if until, quiet := m.Rule.QuietUntil(d.DueAt); quiet {
-						d.DueAt = until
-					}
-				} else if until, quiet := m.Rule.QuietUntil(now); quiet {
-					// Held until the quiet hours end, then sent with the
-					// others held as one digest.
-					d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "quiet", until
+					due = NextClock(g, now, su.Rules.loc)
 				}
-				queue = append(queue, d)
+				// People with their own quiet hours may be held while
+				// the others are sent to, or the other way round: each
+				// group is a delivery of its own.
+				groups := su.Rules.splitQuiet(m.Rule, cm.Message.To, due)
+				for _, g := range groups {
+					msg := cm.Message
+					if len(groups) > 1 {
+						msg.To = g.to
+						msg.Key += "~" + recipientsKey(g.to)
+					}
+					body, err := json.Marshal(msg)
+					if err != nil {
+						return fmt.Errorf("notify: encoding the message of rule %s: %w", m.Rule.Name, err)
+					}
+					d := store.NewDelivery{System: cm.Channel, Rule: m.Rule.Name, Key: msg.Key, Kind: store.KindMessage,
+						OrderID: e.OrderID, Source: o.Source, OrderNo: o.OrderNo, Event: string(e.Type), Total: o.Total.String(),
+						Status: string(o.Status), Lang: m.Rule.Language, Priority: priorities[m.Rule.Priority],
+						State: store.DeliveryQueued, Message: body, DueAt: now, Fallback: fallback, EscalateAfter: m.Rule.escalate}
+					switch {
+					case m.Rule.digest != nil:
+						d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "digest", due
+						if g.quiet {
+							d.DueAt = g.until
+						}
+					case g.quiet:
+						// Held until the quiet hours end, then sent with
+						// the others held as one digest.
+						d.State, d.Wait, d.DueAt = store.DeliveryCollecting, "quiet", g.until
+					}
+					queue = append(queue, d)
+				}
 			}
 		}
 	}

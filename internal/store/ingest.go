@@ -209,6 +209,9 @@ func (s *Store) Apply(ctx context.Context, in []Incoming, hook ApplyHook) ([]Out
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: committing %d documents: %w", len(in), err)
 	}
+	if f := s.eventsCommitted.Load(); f != nil && len(events) > 0 {
+		(*f)()
+	}
 	if s.ckpt != nil {
 		s.ckpt.catchUp(ctx, s.write)
 	}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -58,7 +59,15 @@ type Store struct {
 	ckpt *checkpointer
 	// stmts are the ingest statements, prepared once (see batchsql.go).
 	stmts map[stmtKey]*sql.Stmt
+	// eventsCommitted is told after a commit that appended order events.
+	eventsCommitted atomic.Pointer[func()]
 }
+
+// OnEventsCommitted makes f run after every commit of Apply that appended
+// order events, so that a consumer waiting in this process reads them at
+// once instead of at its next poll. f must not block. Consumers on other
+// nodes learn of the events from the jobs queued in the same transaction.
+func (s *Store) OnEventsCommitted(f func()) { s.eventsCommitted.Store(&f) }
 
 // Open connects to the store named by a URL (sqlite://path or postgres://…)
 // and brings its schema up to date.

@@ -53,7 +53,10 @@ func RunPull(t *testing.T, setup func(t *testing.T) PullSetup) {
 				checkDoc(t, d, s.From, s.To)
 				seen[d.Order.OrderNo]++
 			}
-			if len(p.Docs) < s.PageSize || (page+1)*s.PageSize >= total {
+			for _, r := range p.Refused {
+				t.Errorf("page %d: document %s refused: %s", page, r.No, r.Reason)
+			}
+			if p.Len() < s.PageSize || (page+1)*s.PageSize >= total {
 				break
 			}
 			if page > len(s.Want) {

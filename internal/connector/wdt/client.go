@@ -11,6 +11,8 @@ package wdt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -288,7 +290,8 @@ func (c *Client) Pull(ctx context.Context, req connector.PullRequest) (*connecto
 			out.Total = p.Total
 		}
 		out.Docs = append(out.Docs, p.Docs...)
-		if len(p.Docs) < small {
+		out.Refused = append(out.Refused, p.Refused...)
+		if p.Len() < small {
 			break
 		}
 	}
@@ -465,8 +468,10 @@ func (c *Client) decode(api string, body []byte) (*answer, error) {
 }
 
 // documents turns an answer's list into documents. A document the
-// canonical form cannot hold fails the page with a Permanent error naming
-// the document and field: skipping it would lose it silently.
+// canonical form cannot hold is refused on its own, with its number, the
+// field and what to do (a person fixes it in 旺店通, and its next version is
+// pulled): the rest of the page is good, and failing the page for it would
+// stop the whole source.
 func (c *Client) documents(api string, a *answer) (*connector.PullPage, error) {
 	page := &connector.PullPage{Total: -1}
 	if a.TotalCount != nil {
@@ -492,22 +497,54 @@ func (c *Client) documents(api string, a *answer) (*connector.PullPage, error) {
 			}
 		}
 		if err != nil {
-			return nil, c.docError(api, i, raw, err)
+			page.Refused = append(page.Refused, c.refused(api, i, raw, err))
+			continue
 		}
 		page.Docs = append(page.Docs, d)
 	}
 	return page, nil
 }
 
-func (c *Client) docError(api string, i int, raw []byte, err error) *connector.CallError {
-	ce := &connector.CallError{System: c.system, Op: api, Class: connector.Permanent, Code: "document"}
-	if de, ok := err.(*docError); ok {
-		ce.Message, ce.Field, ce.Hint = de.Error(), de.field, de.hint
-		return ce
+// refused describes a document that failed to convert with err.
+func (c *Client) refused(api string, i int, raw []byte, err error) connector.RefusedDocument {
+	r := connector.RefusedDocument{Raw: raw}
+	no, modified := docHead(api, raw)
+	r.No = no
+	if no == "" {
+		sum := sha256.Sum256(raw)
+		r.No = "?" + hex.EncodeToString(sum[:6])
 	}
-	ce.Message = fmt.Sprintf("document %d of the page cannot be read: %v: %s", i, err, snippet(raw))
-	ce.Hint = "旺店通返回的单据格式无法识别：请检查 base_url 是否指向旺店通企业版接口"
-	return ce
+	if t, terr := parseTime(r.No, "modified", modified, c.loc); terr == nil {
+		r.Modified = t
+	}
+	if de, ok := err.(*docError); ok {
+		r.Field, r.Value, r.Reason, r.Hint = de.field, de.value, de.Error(), de.hint
+		return r
+	}
+	r.Reason = fmt.Sprintf("document %d of the page cannot be read: %v: %s", i, err, snippet(raw))
+	r.Hint = "旺店通返回的单据格式无法识别：请在旺店通中检查该单据；若所有单据都如此，请检查 base_url 是否指向旺店通企业版接口"
+	return r
+}
+
+// docHead reads the number and modified time of a document that may not
+// decode as a whole: "" for what is missing or not text.
+func docHead(api string, raw []byte) (no, modified string) {
+	var head map[string]json.RawMessage
+	if json.Unmarshal(raw, &head) != nil {
+		return "", ""
+	}
+	text := func(key string) string {
+		var s string
+		if json.Unmarshal(head[key], &s) != nil {
+			return ""
+		}
+		return strings.TrimSpace(s)
+	}
+	key := "trade_no"
+	if api == APIStockins {
+		key = "order_no"
+	}
+	return text(key), text("modified")
 }
 
 func snippet(b []byte) string {

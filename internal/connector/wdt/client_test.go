@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -392,21 +393,83 @@ func TestDecimals(t *testing.T) {
 	}
 }
 
-// TestFractionalQuantityRefused: a weighed good ("1.5000" kg) cannot be a
-// canonical item; the page fails with the document, the field and what
-// to do, rather than losing or rounding goods.
-func TestFractionalQuantityRefused(t *testing.T) {
+// TestMalformedDocumentRefusedAlone: a document the canonical form cannot
+// hold (a weighed good of "1.5000" kg, a time that is not one) is refused
+// on its own, with its number, the field, the value and what to do, on
+// both routes; the documents around it on the page are read as usual, and
+// the page counts as full for paging.
+func TestMalformedDocumentRefusedAlone(t *testing.T) {
+	tests := []struct {
+		name   string
+		kind   string
+		spoil  func(*Trade)
+		field  string
+		value  string
+		inHint string
+	}{
+		{"fractional quantity", Kind, func(tr *Trade) { tr.GoodsList[0].Num = "1.5000" }, "goods_list[0].num", "1.5000", "整数"},
+		{"fractional quantity, 奇门", KindQimen, func(tr *Trade) { tr.GoodsList[0].Num = "1.5000" }, "goods_list[0].num", "1.5000", "整数"},
+		{"zero quantity", Kind, func(tr *Trade) { tr.GoodsList[0].Num = "0.0000" }, "goods_list[0].num", "0.0000", "数量"},
+		{"pay time that is not a time", Kind, func(tr *Trade) { tr.PayTime = "yesterday" }, "pay_time", "yesterday", "时间"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{t: at("2026-01-05 12:00:00")}
+			sim := NewSim(simConfig(clk))
+			srv := startSim(t, sim)
+			var trades []Trade
+			for i := range 5 {
+				trades = append(trades, trade(fmt.Sprintf("JY-%d", i), fmt.Sprintf("2026-01-05 10:1%d:00", i)))
+			}
+			tt.spoil(&trades[2])
+			if err := sim.PutTrades(trades...); err != nil {
+				t.Fatal(err)
+			}
+			c := newClient(t, tt.kind, srv, clk, nil)
+			p, err := c.Pull(context.Background(), connector.PullRequest{API: APITrades, From: at("2026-01-05 10:00:00"), To: at("2026-01-05 10:59:59"), PageSize: 5})
+			if err != nil {
+				t.Fatalf("the page failed: %v", err)
+			}
+			var good []string
+			for _, d := range p.Docs {
+				good = append(good, d.Order.OrderNo)
+			}
+			if strings.Join(good, " ") != "JY-0 JY-1 JY-3 JY-4" || p.Total != 5 || p.Len() != 5 {
+				t.Fatalf("documents %v, total %d, len %d; want the four good ones of five", good, p.Total, p.Len())
+			}
+			if len(p.Refused) != 1 {
+				t.Fatalf("refused %+v, want JY-2 alone", p.Refused)
+			}
+			r := p.Refused[0]
+			if r.No != "JY-2" || !r.Modified.Equal(at("2026-01-05 10:12:00")) || r.Field != tt.field || r.Value != tt.value ||
+				!strings.Contains(r.Reason, "JY-2") || !strings.Contains(r.Hint, tt.inHint) || !strings.Contains(string(r.Raw), `"trade_no":"JY-2"`) {
+				t.Fatalf("refused %+v", r)
+			}
+		})
+	}
+}
+
+// A document that is not even an object is refused under a key made from
+// its text, as long as its number cannot be read.
+func TestUnreadableDocumentRefusedByItsText(t *testing.T) {
+	can := &canned{}
+	srv := httptest.NewServer(can)
+	defer srv.Close()
 	clk := &clock{t: at("2026-01-05 12:00:00")}
-	sim := NewSim(simConfig(clk))
-	srv := startSim(t, sim)
-	tr := trade("JY-KG", "2026-01-05 10:10:00")
-	tr.GoodsList[0].Num = "1.5000"
-	sim.PutTrades(tr)
 	c := newClient(t, Kind, srv, clk, nil)
-	_, err := c.Pull(context.Background(), connector.PullRequest{API: APITrades, From: at("2026-01-05 10:00:00"), To: at("2026-01-05 10:59:59"), PageSize: 100})
-	ce, ok := connector.AsCallError(err)
-	if !ok || ce.Class != connector.Permanent || ce.Field != "goods_list[0].num" || !strings.Contains(ce.Message, "JY-KG") || !strings.Contains(ce.Hint, "整数") {
-		t.Fatalf("got %+v", err)
+	can.set(200, `{"code":0,"message":"","total_count":2,"trades":[["not","a","trade"],{"trade_no":"JY-9","trade_status":"x"}]}`)
+	p, err := c.Pull(context.Background(), connector.PullRequest{API: APITrades, From: at("2026-01-05 10:00:00"), To: at("2026-01-05 10:59:59"), PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Docs) != 0 || len(p.Refused) != 2 {
+		t.Fatalf("docs %d, refused %+v", len(p.Docs), p.Refused)
+	}
+	if r := p.Refused[0]; !strings.HasPrefix(r.No, "?") || len(r.No) != 13 || !strings.Contains(r.Reason, "cannot be read") {
+		t.Fatalf("an array as a trade: %+v", r)
+	}
+	if r := p.Refused[1]; r.No != "JY-9" || r.Hint == "" {
+		t.Fatalf("a trade with a bad status: %+v", r)
 	}
 }
 

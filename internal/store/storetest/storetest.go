@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"PullState", testPullState},
 		{"BackfillState", testBackfillState},
+		{"PullRefusals", testPullRefusals},
 		{"FlowItems", testFlowItems},
 		{"WantFlows", testWantFlows},
 		{"QueueDeliveries", testQueueDeliveries},
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListDeliveries", testListDeliveries},
 		{"ListDeliveriesLimit", testListDeliveriesLimit},
 		{"LockEndpointWaits", testLockEndpointWaits},
+		{"Dashboard", testDashboard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

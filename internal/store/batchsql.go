@@ -51,18 +51,23 @@ var (
 		head:    `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `,
 		pgTypes: []string{"bigint", "bigint", "text", "text"}}
 
-	qQueueDeliveries = &batchQuery{name: "queue deliveries", cols: 20,
+	// A delivery already recorded is left out and returns no row; the rows
+	// returned tell which messages to write (qInsertMessages).
+	qQueueDeliveries = &batchQuery{name: "queue deliveries", cols: 19, returns: true,
 		head: `INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
-			priority, state, message, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `,
-		tail: ` ON CONFLICT (dedupe_key, system) DO NOTHING`,
+			priority, state, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `,
+		tail: ` ON CONFLICT (dedupe_key, system) DO NOTHING RETURNING id, dedupe_key, system`,
 		pgTypes: []string{"text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text", "text",
-			"bigint", "text", "text", "text", "bigint", "bigint", "bigint", "text", "bigint"}}
+			"bigint", "text", "text", "bigint", "bigint", "bigint", "text", "bigint"}}
+	qInsertMessages = &batchQuery{name: "insert messages", cols: 2,
+		head:    `INSERT INTO delivery_messages (delivery_id, message) VALUES `,
+		pgTypes: []string{"bigint", "text"}}
 	qStartAttempts = &batchQuery{name: "start attempts", cols: 4,
 		head:    `INSERT INTO delivery_attempts (delivery_id, system, attempt, at) VALUES `,
 		pgTypes: []string{"bigint", "text", "bigint", "bigint"}}
 
 	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline,
-		qQueueDeliveries, qStartAttempts}
+		qQueueDeliveries, qInsertMessages, qStartAttempts}
 )
 
 const upsertOrdersTail = ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,

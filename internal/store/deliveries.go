@@ -102,9 +102,16 @@ type Attempt struct {
 	MessageID string    `json:"message_id,omitempty"`
 }
 
+// deliveryCols are read FROM deliveryRows: the message comes from its own
+// table (a digest between NewDigest and SetMessage has none yet).
 const deliveryCols = `id, system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang, priority, state,
-	message, digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
+	COALESCE(delivery_messages.message, '{}'), digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
 	error_class, error_code, error_message, error_hint, fallback, escalate_after, check_at, read_state`
+
+// deliveryRows is what deliveryCols are read from. Only the message is in
+// delivery_messages, and its columns are named apart from the deliveries',
+// so the conditions on deliveries need no table name.
+const deliveryRows = `deliveries LEFT JOIN delivery_messages ON delivery_messages.delivery_id = deliveries.id`
 
 func scanDelivery(scan func(...any) error) (Delivery, error) {
 	var d Delivery
@@ -172,19 +179,49 @@ func (s *Store) QueueDeliveries(ctx context.Context, tx *sql.Tx, ds []NewDeliver
 		return 0, nil
 	}
 	n := now.UnixMicro()
-	added, err := s.runChunks(ctx, tx, qQueueDeliveries, len(ds), func(i int, a []any) []any {
+	// The rows the insert returns are the new deliveries, each matched back
+	// to its message. They come in the order given as a rule, so the search
+	// for each starts after the last one found; the order is not promised,
+	// so it goes round the whole list before giving up.
+	type added struct {
+		id int64
+		i  int
+	}
+	var news []added
+	next := 0
+	err := s.chunks(ctx, tx, qQueueDeliveries, len(ds), func(i int, a []any) []any {
 		d := &ds[i]
 		due := d.DueAt.UnixMicro()
 		if d.DueAt.IsZero() {
 			due = n
 		}
 		return append(a, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
-			int64(d.Priority), string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
-	}, nil)
+			int64(d.Priority), string(d.State), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var key, system string
+		if err := rows.Scan(&id, &key, &system); err != nil {
+			return err
+		}
+		for k := range len(ds) {
+			j := (next + k) % len(ds)
+			if ds[j].Key == key && ds[j].System == system {
+				news = append(news, added{id, j})
+				next = j + 1
+				return nil
+			}
+		}
+		return fmt.Errorf("the new delivery %d (%s to %s) is none of those queued", id, key, system)
+	})
+	if err == nil {
+		err = s.chunks(ctx, tx, qInsertMessages, len(news), func(i int, a []any) []any {
+			return append(a, news[i].id, string(ds[news[i].i].Message))
+		}, nil)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("store: queueing %d messages (the first: %s to %s): %w", len(ds), ds[0].Key, ds[0].System, err)
 	}
-	return int(added), nil
+	return len(news), nil
 }
 
 // Endpoint is an endpoint's standing: paused after a throttling answer or
@@ -273,7 +310,7 @@ func (s *Store) RecentCalls(ctx context.Context, tx *sql.Tx, system string, sinc
 // RequeueStale puts back in the queue the deliveries of system left
 // sending since before: their node died during the call. It returns them.
 func (s *Store) RequeueStale(ctx context.Context, tx *sql.Tx, system string, before, now time.Time) ([]Delivery, error) {
-	stale, err := s.queryDeliveries(ctx, tx, "stale deliveries", `SELECT `+deliveryCols+` FROM deliveries
+	stale, err := s.queryDeliveries(ctx, tx, "stale deliveries", `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'sending' AND updated_at < ? ORDER BY id`, system, before.UnixMicro())
 	if err != nil || len(stale) == 0 {
 		return nil, err
@@ -329,14 +366,14 @@ func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string, now 
 // Queued reads up to limit messages of system's queue that may go at now,
 // the most urgent first and otherwise in the order they were queued.
 func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'queued' AND due_at <= ? ORDER BY priority DESC, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
 // DueCollected reads up to limit messages digest rules collected for
 // system whose clock time has come, by rule and in order.
 func (s *Store) DueCollected(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, tx, "the due digests of "+system, `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, tx, "the due digests of "+system, `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'collecting' AND due_at <= ? ORDER BY rule, due_at, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
@@ -357,8 +394,8 @@ func (s *Store) CollectedCount(ctx context.Context, tx *sql.Tx, system, rule str
 func (s *Store) NewDigest(ctx context.Context, tx *sql.Tx, d NewDelivery, members []int64, now time.Time) (int64, error) {
 	n := now.UnixMicro()
 	var id int64
-	err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO deliveries (system, rule, dedupe_key, kind, lang, priority, state, message, merged, wait,
-		due_at, created_at, updated_at) VALUES (?, ?, ?, 'digest', ?, ?, 'sending', '{}', ?, ?, ?, ?, ?) RETURNING id`),
+	err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO deliveries (system, rule, dedupe_key, kind, lang, priority, state, merged, wait,
+		due_at, created_at, updated_at) VALUES (?, ?, ?, 'digest', ?, ?, 'sending', ?, ?, ?, ?, ?) RETURNING id`),
 		d.System, d.Rule, d.Key, d.Lang, d.Priority, len(members), d.Wait, n, n, n).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: recording a digest of %d messages for %s: %w", len(members), d.System, err)
@@ -375,7 +412,8 @@ func (s *Store) NewDigest(ctx context.Context, tx *sql.Tx, d NewDelivery, member
 
 // SetMessage replaces a delivery's rendered message inside tx.
 func (s *Store) SetMessage(ctx context.Context, tx *sql.Tx, id int64, msg []byte) error {
-	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET message = ? WHERE id = ?`), string(msg), id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO delivery_messages (delivery_id, message) VALUES (?, ?)
+		ON CONFLICT (delivery_id) DO UPDATE SET message = excluded.message`), id, string(msg)); err != nil {
 		return fmt.Errorf("store: recording the message of delivery %d: %w", id, err)
 	}
 	return nil
@@ -500,7 +538,7 @@ const finishChunk = 500
 // DueReadChecks reads up to limit sent deliveries whose read status is
 // due to be asked, oldest first.
 func (s *Store) DueReadChecks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE check_at > 0 AND check_at <= ? ORDER BY check_at, id LIMIT ?`, now.UnixMicro(), limit)
 }
 
@@ -581,7 +619,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 		limit = 100
 	}
 	limit = min(limit, MaxDeliveryPage)
-	q := `SELECT ` + deliveryCols + ` FROM deliveries`
+	q := `SELECT ` + deliveryCols + ` FROM ` + deliveryRows
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -594,7 +632,7 @@ var ErrNoDelivery = errors.New("no such delivery")
 
 // GetDelivery reads one delivery and its attempts.
 func (s *Store) GetDelivery(ctx context.Context, id int64) (Delivery, []Attempt, error) {
-	ds, err := s.queryDeliveries(ctx, s.read, "delivery "+strconv.FormatInt(id, 10), `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id)
+	ds, err := s.queryDeliveries(ctx, s.read, "delivery "+strconv.FormatInt(id, 10), `SELECT `+deliveryCols+` FROM `+deliveryRows+` WHERE id = ?`, id)
 	if err != nil {
 		return Delivery{}, nil, err
 	}

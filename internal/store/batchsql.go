@@ -62,12 +62,21 @@ var (
 	qInsertMessages = &batchQuery{name: "insert messages", cols: 2,
 		head:    `INSERT INTO delivery_messages (delivery_id, message) VALUES `,
 		pgTypes: []string{"bigint", "text"}}
+	// The deliveries whose calls begin, joined with a list of (id, time)
+	// rather than named in an IN list: a statement with a step's ids
+	// written in it was parsed anew for every step.
+	qMarkSending = &batchQuery{name: "mark sending", cols: 2,
+		head: `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (VALUES `,
+		tail: `) AS v WHERE deliveries.id = v.column1`,
+		pg: `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = v.at
+			FROM unnest($1::bigint[], $2::bigint[]) AS v (id, at) WHERE deliveries.id = v.id`,
+		pgTypes: []string{"bigint", "bigint"}}
 	qStartAttempts = &batchQuery{name: "start attempts", cols: 4,
 		head:    `INSERT INTO delivery_attempts (delivery_id, system, attempt, at) VALUES `,
 		pgTypes: []string{"bigint", "text", "bigint", "bigint"}}
 
 	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline,
-		qQueueDeliveries, qInsertMessages, qStartAttempts}
+		qQueueDeliveries, qInsertMessages, qMarkSending, qStartAttempts}
 )
 
 const upsertOrdersTail = ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,

@@ -438,15 +438,10 @@ func (s *Store) StartAttempts(ctx context.Context, tx *sql.Tx, system string, st
 	}, nil); err != nil {
 		return fmt.Errorf("store: recording %d calls to %s: %w", len(starts), system, err)
 	}
-	for start := 0; start < len(starts); start += finishChunk {
-		chunk := starts[start:min(start+finishChunk, len(starts))]
-		ids := make([]int64, len(chunk))
-		for i, a := range chunk {
-			ids[i] = a.DeliveryID
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id IN (`+idList(ids)+`)`), n); err != nil {
-			return fmt.Errorf("store: marking %d deliveries to %s sending: %w", len(chunk), system, err)
-		}
+	if err := s.chunks(ctx, tx, qMarkSending, len(starts), func(i int, a []any) []any {
+		return append(a, starts[i].DeliveryID, n)
+	}, nil); err != nil {
+		return fmt.Errorf("store: marking %d deliveries to %s sending: %w", len(starts), system, err)
 	}
 	return nil
 }

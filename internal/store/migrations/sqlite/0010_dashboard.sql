@@ -5,3 +5,29 @@
 CREATE INDEX orders_by_arrival ON orders (first_seen_at, source, total_fen);
 CREATE INDEX flow_items_by_written ON flow_items (written_at, flow) WHERE written_at > 0;
 CREATE INDEX deliveries_by_created ON deliveries (created_at);
+
+-- Orders per source and hour of first arrival, for hours that have ended:
+-- an order's first arrival is the hub's own clock, so an ended hour never
+-- gains an order, and the dashboard reads a month as 720 rows instead of
+-- every order. order_hours_done lists the hours counted (an hour without
+-- orders has no order_hours row). Filled on first use by any node. Hours
+-- are Unix microseconds of the hour's start; totals are as when counted.
+CREATE TABLE order_hours (
+    hour      INTEGER NOT NULL,
+    source    TEXT    NOT NULL,
+    orders    INTEGER NOT NULL,
+    total_fen INTEGER NOT NULL,
+    PRIMARY KEY (hour, source)
+);
+CREATE TABLE order_hours_done (
+    hour INTEGER PRIMARY KEY
+);
+-- The endpoints' backlog by state.
+CREATE INDEX deliveries_by_state ON deliveries (state, system);
+-- The read API's order lists by source or status, in the order it pages
+-- (updated_at, id), and the exception list in id order.
+CREATE INDEX orders_by_source ON orders (source, updated_at, id);
+CREATE INDEX orders_by_status ON orders (status, updated_at, id);
+CREATE INDEX flow_items_by_state_id ON flow_items (state, id);
+-- The flows' backlog by state, counted from the index alone.
+CREATE INDEX flow_items_by_state_flow ON flow_items (state, flow);

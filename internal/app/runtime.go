@@ -46,6 +46,11 @@ type Runtime struct {
 	// Auth.Middleware and auth.RequirePage in front of themselves.
 	Auth *auth.Auth
 
+	// Routes are the API's routes (METHOD /path), which the OpenAPI
+	// document must list; the console's pages and sign-in are not among
+	// them.
+	Routes []string
+
 	handler http.Handler
 }
 
@@ -111,8 +116,16 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	api.RegisterStats(mux, templates)
 	api.RegisterDashboard(mux)
+	if err := api.RegisterOpenAPI(mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	for _, r := range api.Routes() {
+		rt.Routes = append(rt.Routes, r.Pattern)
+	}
+	rt.Routes = append(rt.Routes, api.PublicRoutes()...)
+	rt.Routes = append(rt.Routes, "POST /v1/push/{source}", "GET /healthz", "GET /metrics")
 	rt.handler = mux
 	return rt, nil
 }

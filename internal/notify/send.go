@@ -139,7 +139,20 @@ func (st *Stage) steps(ctx context.Context, ep *Endpoint, more func() bool) (int
 	if ep.paced() {
 		return st.step(ctx, ep)
 	}
-	cur, wait, err := st.claim(ctx, ep, st.now())
+	// The link key first: once claimed, the messages must go out.
+	links, err := st.links(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	claim := func() ([]*outgoing, time.Duration, error) {
+		now := st.now()
+		out, wait, err := st.claim(ctx, ep, now)
+		for _, o := range out {
+			st.addLinks(links, ep, o, now)
+		}
+		return out, wait, err
+	}
+	cur, wait, err := claim()
 	if err != nil || len(cur) == 0 {
 		return 0, wait, err
 	}
@@ -178,7 +191,7 @@ func (st *Stage) steps(ctx context.Context, ep *Endpoint, more func() bool) (int
 		// next claim waits for the answers, as step by step.
 		var next []*outgoing
 		if err == nil && len(cur) >= stepMax && more() && ctx.Err() == nil {
-			next, _, err = st.claim(ctx, ep, st.now())
+			next, _, err = claim()
 		}
 		<-sent
 		if err != nil {

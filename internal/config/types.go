@@ -16,6 +16,11 @@ type Config struct {
 	Store string `yaml:"store" doc:"sqlite://data/orderhub.db (embedded) or postgres://user@host:5432/db (several nodes)"`
 	// Listen is the HTTP address for pushes, the REST API, /healthz and /metrics.
 	Listen string `yaml:"listen" doc:"host:port the HTTP server listens on, e.g. 127.0.0.1:8080"`
+	// PublicURL is the hub's address as people reach it (behind a proxy or
+	// a domain), for the links messages carry: the order page, unsubscribe,
+	// tracking. Without it links use listen's address, which only this
+	// machine reaches.
+	PublicURL string `yaml:"public_url" doc:"the hub's address as recipients reach it, for links in messages, e.g. https://hub.example.com; default http://<listen>"`
 	// Timezone is used for times that arrive without a zone (mall timestamps).
 	Timezone string `yaml:"timezone" doc:"IANA zone for times without an offset; default Asia/Shanghai"`
 	Log      Log    `yaml:"log" doc:"logging"`

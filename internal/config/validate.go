@@ -163,6 +163,13 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 func (d *decoder) validate(cfg *Config) {
 	d.checkStore(cfg.Store)
 	d.checkListen(cfg.Listen)
+	if cfg.PublicURL != "" && !d.bad["public_url"] {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			d.add(d.valuePos("public_url"), "public_url", fmt.Sprintf("public_url %q is not an absolute http or https URL", cfg.PublicURL),
+				"write the address people open the hub at, e.g. https://hub.example.com (a path prefix is kept, a query is not allowed)")
+		}
+	}
 	if !d.bad["timezone"] {
 		loc, err := time.LoadLocation(cfg.Timezone)
 		switch {

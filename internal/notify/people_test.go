@@ -519,3 +519,31 @@ func TestARecipientsLimitHoldsOnlyTheirMessage(t *testing.T) {
 		t.Errorf("after the hour app got %+v", got)
 	}
 }
+
+// Links in messages point at public_url when it is set, and at the listen
+// address otherwise.
+func TestLinksUsePublicURL(t *testing.T) {
+	for _, tc := range []struct{ conf, want string }{
+		{"listen: 0.0.0.0:9090\n", "http://127.0.0.1:9090/"},
+		{"listen: 0.0.0.0:9090\npublic_url: https://hub.example.com/orderhub/\n", "https://hub.example.com/orderhub/"},
+	} {
+		cfg, err := config.Parse([]byte(tc.conf+peopleConfig+`rules:
+  big: {on: [created], channels: [app], to: [zhang], template: big_order}
+`), "t.yaml", func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, errs := notify.Compile(cfg)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		r, _ := rs.Rule("big")
+		msgs, err := rs.Render(r, order.Order{Source: "shop_orders", OrderNo: "A1", Status: order.StatusPaid, Total: 599900}, notify.Event{Type: order.EventCreated})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if link := msgs[0].Message.Link; !strings.HasPrefix(link, tc.want) || !strings.HasPrefix(rs.LinkBase()+"/", tc.want) {
+			t.Errorf("%q: link %q and base %q, want under %s", tc.conf, link, rs.LinkBase(), tc.want)
+		}
+	}
+}

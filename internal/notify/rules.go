@@ -112,7 +112,7 @@ type Match struct {
 // and no Rules when there is any.
 func Compile(cfg *config.Config) (*Rules, []error) {
 	rs := &Rules{byName: map[string]*Rule{}, loc: cfg.Location, brand: cfg.Branding,
-		shops: map[string]string{}, base: apiBase(cfg.Listen), people: cfg.People, payload: map[string]bool{}}
+		shops: map[string]string{}, base: linkBase(cfg), people: cfg.People, payload: map[string]bool{}}
 	for name, sys := range cfg.Systems {
 		if k, ok := connector.Lookup(sys.Kind); ok && k.Send != nil && k.Send.Payload {
 			rs.payload[name] = true
@@ -258,6 +258,15 @@ func sortErrors(errs []error) {
 
 // apiBase is the read API's root from the listen address: a host left out
 // or listening on every interface is reached on loopback.
+// linkBase is where the links messages carry point: public_url when set,
+// else the listen address.
+func linkBase(cfg *config.Config) string {
+	if cfg.PublicURL != "" {
+		return strings.TrimRight(cfg.PublicURL, "/")
+	}
+	return apiBase(cfg.Listen)
+}
+
 func apiBase(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"RawBytesExact", testRawBytesExact},
 		{"Hook", testHook},
 		{"ListOrders", testListOrders},
+		{"SearchOrders", testSearchOrders},
+		{"SearchOrdersUseIndexes", testSearchIndexes},
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
 		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},

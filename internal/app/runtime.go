@@ -15,6 +15,7 @@ import (
 	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
 	"orderhub/internal/notify"
+	"orderhub/internal/web"
 )
 
 // Runtime is what one configuration makes of the request path: the push
@@ -85,6 +86,14 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	api.RegisterStats(mux, templates)
 	api.RegisterDashboard(mux)
+	// The console's pages, over the same store and actions as the API.
+	// Every pattern is routed to one handler, so that the sign-in
+	// middleware wraps the pages once.
+	pages := web.Handler(web.Deps{Store: a.store, Flows: flowsView{rt: rt, stage: a.flows}, Deliveries: a.notify,
+		Rules: ruleInfos(cfg), Location: cfg.Location, Log: a.log.With("component", "web")})
+	for _, p := range web.Patterns() {
+		mux.Handle(p, pages)
+	}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	rt.handler = mux
@@ -124,6 +133,16 @@ func (v flowsView) PullSources() []string {
 
 func (v flowsView) Retry(ctx context.Context, id int64) error { return v.stage.Retry(ctx, id) }
 func (v flowsView) Skip(ctx context.Context, id int64) error  { return v.stage.Skip(ctx, id) }
+
+// ruleInfos is what the console's rules page shows of cfg's rules.
+func ruleInfos(cfg *config.Config) []web.RuleInfo {
+	out := make([]web.RuleInfo, 0, len(cfg.Rules))
+	for name, r := range cfg.Rules {
+		out = append(out, web.RuleInfo{Name: name, On: r.On, When: r.When, Channels: r.Channels, Template: r.Template, Priority: r.Priority})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
 
 // pushSources builds a receiver for every push source in cfg.
 func pushSources(cfg *config.Config) ([]*ingest.Source, error) {

@@ -1,0 +1,50 @@
+package app
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The console's pages are served beside the API, which keeps its routes
+// and answers.
+func TestConsoleMounted(t *testing.T) {
+	n := startNode(t, twoSources)
+	if code, body := n.pushMall("shop_orders", signA, "WEB"); code/100 != 2 {
+		t.Fatalf("push = %d %s", code, body)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		method, path string
+		status       int
+		typ, want    string
+	}{
+		{"GET", "/", http.StatusFound, "", ""},
+		{"GET", "/orders", 200, "text/html", "WEB"},
+		{"GET", "/exceptions", 200, "text/html", "异常"},
+		{"GET", "/deliveries", 200, "text/html", "投递"},
+		{"GET", "/syncs", 200, "text/html", "同步"},
+		{"GET", "/rules", 200, "text/html", "规则"},
+		{"GET", "/assets/console.css", 200, "text/css", "@media"},
+		{"GET", "/v1/orders", 200, "application/json", `"orders"`},
+		{"GET", "/v1/exceptions", 200, "application/json", `"exceptions"`},
+		{"GET", "/healthz", 200, "application/json", `"ok"`},
+		{"GET", "/v1/push/shop_orders", http.StatusMethodNotAllowed, "", ""},
+		{"GET", "/nowhere", http.StatusNotFound, "", ""},
+		// No viewer (sign-in is not in front yet): read-only, no action.
+		{"POST", "/exceptions/1/retry", http.StatusForbidden, "text/html", ""},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, n.base+tt.path, nil)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.typ) || !strings.Contains(string(b), tt.want) {
+			t.Errorf("%s %s = %d %s, want %d %s with %q\n%.300s", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Content-Type"), tt.status, tt.typ, tt.want, b)
+		}
+	}
+}

@@ -152,7 +152,7 @@ var catalogue = map[string]map[string]string{
 		"event.changed":         "变更",
 		"event.payment_timeout": "付款超时",
 
-		"stage.received":      "收到（推送）",
+		"stage.received":      "收到",
 		"stage.pulled":        "拉取",
 		"stage.warning":       "提醒",
 		"stage.filtered":      "未满足方案条件",
@@ -371,7 +371,7 @@ var catalogue = map[string]map[string]string{
 		"event.changed":         "changed",
 		"event.payment_timeout": "payment timeout",
 
-		"stage.received":      "Received (push)",
+		"stage.received":      "Received",
 		"stage.pulled":        "Pulled",
 		"stage.warning":       "Warning",
 		"stage.filtered":      "Flow condition not met",

@@ -55,7 +55,7 @@ func TestPages(t *testing.T) {
 		{"a bad time", "/orders?from=yesterday", 400, []string{"无法识别"}, nil},
 		{"a bad cursor", "/orders?before=zzz", 400, []string{"翻页位置无效"}, nil},
 		{"an order's page", "/orders/shop/M1001", 200,
-			[]string{"订单 M1001", "138****1234", "浙江省杭州市****", "时间线", "收到（推送）", "字段映射", "写入目标系统", "XSDD-M1001", "100234",
+			[]string{"订单 M1001", "138****1234", "浙江省杭州市****", "时间线", "<strong>收到</strong>", "字段映射", "写入目标系统", "XSDD-M1001", "100234",
 				"消息已发送", "ding-msg-77", "消息发送失败", "阅读状态", "已读", `href="/deliveries/` + d(f.sent) + `"`, "已发送", "发送失败",
 				"原始报文", `"receiver_mobile": "138****1234"`, `"receiver_name": "王**"`, "请联系 138****1234", "龙井 250g", "2026-11-25 09:30:00"},
 			[]string{buyerPhone, buyerName, buyerAddr}},

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -172,4 +174,22 @@ func (s *Store) ExplainSearch(ctx context.Context, f SearchFilter) (string, erro
 		return "", fmt.Errorf("store: explaining the search: %w", err)
 	}
 	return b.String(), nil
+}
+
+// LatestVersion reads an order's newest stored payload (its primary key
+// serves it), for a page that shows what the source last sent without
+// reading every version. An order with no version is ErrNotFound.
+func (s *Store) LatestVersion(ctx context.Context, orderID int64) (Version, error) {
+	var v Version
+	var at int64
+	err := s.read.QueryRowContext(ctx, s.rebind(`SELECT version, received_at, raw FROM order_versions WHERE order_id = ? ORDER BY version DESC LIMIT 1`), orderID).
+		Scan(&v.Version, &at, &v.Raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	if err != nil {
+		return v, fmt.Errorf("store: reading the latest version of order %d: %w", orderID, err)
+	}
+	v.ReceivedAt = micros(at)
+	return v, nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"orderhub/internal/order"
 	"orderhub/internal/store"
@@ -146,4 +147,28 @@ func nextBefore(t *testing.T, s *store.Store) string {
 		t.Fatal("a page of one of two orders gave no NextBefore")
 	}
 	return p.NextBefore
+}
+
+func testLatestVersion(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	o := newOrder("V-1", order.StatusPaid, "10.00", base)
+	first := incoming(t, o, received(0))
+	out := apply(t, s, first)
+	v, err := s.LatestVersion(ctx, out[0].OrderID)
+	if err != nil || v.Version != 1 || string(v.Raw) != string(first.Raw) || !v.ReceivedAt.Equal(received(0)) {
+		t.Fatalf("after one version: LatestVersion = %d %q at %v, %v; want 1, the payload as sent, at %v", v.Version, v.Raw, v.ReceivedAt, err, received(0))
+	}
+	o.Status, o.UpdatedAt = order.StatusShipped, base.Add(time.Hour)
+	second := incoming(t, o, received(1))
+	apply(t, s, second)
+	// A stale push (an older document) adds no version.
+	o.Status, o.UpdatedAt = order.StatusCreated, base.Add(-time.Hour)
+	apply(t, s, incoming(t, o, received(2)))
+	v, err = s.LatestVersion(ctx, out[0].OrderID)
+	if err != nil || v.Version != 2 || string(v.Raw) != string(second.Raw) || !v.ReceivedAt.Equal(received(1)) {
+		t.Fatalf("after two versions and a stale push: LatestVersion = %d %q at %v, %v; want version 2 at %v", v.Version, v.Raw, v.ReceivedAt, err, received(1))
+	}
+	if _, err := s.LatestVersion(ctx, out[0].OrderID+1000); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("LatestVersion of no order: %v, want ErrNotFound", err)
+	}
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListOrders", testListOrders},
 		{"SearchOrders", testSearchOrders},
 		{"SearchOrdersUseIndexes", testSearchIndexes},
+		{"LatestVersion", testLatestVersion},
 		{"EventsAfterAndCursor", testEventsAfterAndCursor},
 		{"MoveCursor", testMoveCursor},
 		{"ConcurrentApply", testConcurrentApply},

@@ -32,9 +32,21 @@ type ordersData struct {
 
 var statuses = []order.Status{order.StatusCreated, order.StatusPaid, order.StatusShipped, order.StatusCompleted, order.StatusCancelled, order.StatusRefunded}
 
-// formTime is how <input type="datetime-local"> sends a time: in the
-// configured zone.
-const formTime = "2006-01-02T15:04"
+// formTimes are how <input type="datetime-local"> sends a time (with
+// seconds when its step asks for them), or a date typed by hand; all in
+// the configured zone.
+var formTimes = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"}
+
+func parseFormTime(s string, loc *time.Location) (time.Time, error) {
+	var err error
+	for _, layout := range formTimes {
+		var t time.Time
+		if t, err = time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
+}
 
 // digitsOnly keeps the digits of a phone as typed (138 0013 8000,
 // 138-0013-8000), so it matches the phone stored whole.
@@ -68,7 +80,7 @@ func (c *pages) orders(w http.ResponseWriter, r *http.Request) {
 		if t.in == "" {
 			continue
 		}
-		at, err := time.ParseInLocation(formTime, t.in, c.Location)
+		at, err := parseFormTime(t.in, c.Location)
 		if err != nil {
 			d.Bad = v.Tf("orders.bad_time", t.in)
 			continue
@@ -170,13 +182,13 @@ func (c *pages) order(w http.ResponseWriter, r *http.Request) {
 	for _, t := range tl {
 		d.Steps = append(d.Steps, toStep(t, pii))
 	}
-	versions, err := c.Store.Versions(r.Context(), rec.ID)
-	if err != nil {
+	latest, err := c.Store.LatestVersion(r.Context(), rec.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		c.internal(w, r, err)
 		return
 	}
-	if n := len(versions); n > 0 {
-		d.Raw, d.RawVersion = maskRaw(versions[n-1].Raw, pii), versions[n-1].Version
+	if err == nil {
+		d.Raw, d.RawVersion = maskRaw(latest.Raw, pii), latest.Version
 	}
 	ds, err := c.Store.ListDeliveries(r.Context(), store.DeliveryFilter{OrderID: rec.ID, Limit: 100})
 	if err != nil {

@@ -100,7 +100,7 @@ func (v *view) Time(t time.Time) string {
 func (c *pages) newView(r *http.Request, nav, titleKey string, data any) *view {
 	vw, signed := viewer(r)
 	lang := langOf(r, vw)
-	v := &view{Viewer: vw, Signed: signed, Lang: lang, Nav: nav, Path: r.URL.RequestURI(), Zone: c.Location.String(), Data: data, loc: c.Location}
+	v := &view{Viewer: vw, Signed: signed, Lang: lang, Nav: nav, Path: returnPath(r), Zone: c.Location.String(), Data: data, loc: c.Location}
 	v.Title = v.T(titleKey)
 	q := r.URL.Query()
 	if k := q.Get("done"); k != "" && knownKey(lang, "done."+k) {
@@ -110,6 +110,25 @@ func (c *pages) newView(r *http.Request, nav, titleKey string, data any) *view {
 		v.Error = "err." + k
 	}
 	return v
+}
+
+// returnPath is where a form on the page returns to: the page itself
+// without the notice of an earlier action, or the orders page for an
+// answer to a POST, which cannot be fetched again.
+func returnPath(r *http.Request) string {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "/orders"
+	}
+	q := r.URL.Query()
+	if !q.Has("done") && !q.Has("err") {
+		return r.URL.RequestURI()
+	}
+	q.Del("done")
+	q.Del("err")
+	if len(q) == 0 {
+		return r.URL.Path
+	}
+	return r.URL.Path + "?" + q.Encode()
 }
 
 func knownKey(lang, key string) bool { _, ok := catalogue[lang][key]; return ok }

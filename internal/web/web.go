@@ -122,8 +122,12 @@ type pages struct {
 	tmpl map[string]*page
 }
 
-// Handler returns the console's pages and assets.
+// Handler returns the console's pages and assets. Store, Flows and
+// Deliveries are required.
 func Handler(d Deps) http.Handler {
+	if d.Store == nil || d.Flows == nil || d.Deliveries == nil {
+		panic("web.Handler: Deps.Store, Flows and Deliveries are required")
+	}
 	if d.Location == nil {
 		d.Location = time.UTC
 	}

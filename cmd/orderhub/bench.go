@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"orderhub/internal/bench"
 )
@@ -20,7 +22,7 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure orderhub against a baseline run side by side in the same process",
 	}
-	cmd.AddCommand(benchIngestCmd(), benchFlowCmd(), benchBareServerCmd())
+	cmd.AddCommand(benchIngestCmd(), benchFlowCmd(), benchConsoleCmd(), benchBareServerCmd())
 	return cmd
 }
 
@@ -148,5 +150,49 @@ and prints the bills/s of both and their ratio (the simulators' ceiling).`,
 	f.StringVar(&o.Dir, "dir", "", "folder for the SQLite files (default: a new temp folder)")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "longest one round may take")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	return cmd
+}
+
+func benchConsoleCmd() *cobra.Command {
+	o := bench.ConsoleOptions{}
+	cmd := &cobra.Command{
+		Use:   "console",
+		Short: "How fast the console's pages and API calls answer with a million orders in the store",
+		Long: `console fills a store with --orders orders (spread over 30 days, two sources,
+every status, with flow exceptions and messages), once: a store that already
+holds them is used as it is. It then starts orderhub on it and asks for each
+page and API call --requests times, one at a time, printing p50, p99 and the
+slowest answer beside /healthz, the server's own floor.`,
+		Example: `  orderhub bench console --store /var/tmp/bench-console.db
+  orderhub bench console --store /var/tmp/bench-console.db --orders 100000 --path '/v1/orders?limit=200'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			var bar *progressbar.ProgressBar
+			if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				bar = progressbar.NewOptions(o.Orders, progressbar.OptionSetWriter(out), progressbar.OptionSetDescription("seeding orders"),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetPredictTime(true),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(out) }))
+			}
+			o.Progress = func(done, total int) {
+				if bar != nil {
+					_ = bar.Set(done)
+				} else if done%100_000 == 0 || done == total {
+					fmt.Fprintf(out, "seeded %d of %d orders\n", done, total)
+				}
+			}
+			rep, err := bench.RunConsole(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			rep.Print(out)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Store, "store", "bench-console.db", "SQLite file or postgres:// URL; kept, so the orders are seeded once")
+	f.IntVar(&o.Orders, "orders", 1_000_000, "orders in the store")
+	f.IntVar(&o.Requests, "requests", 100, "requests per path")
+	f.StringArrayVar(&o.Paths, "path", nil, "a path to time instead of the defaults ({source}, {no}, {phone}, {week} are filled in); repeatable")
 	return cmd
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -97,6 +99,11 @@ flows:
   # orders, refund stock-ins into 金蝶云星空 sales returns.
   trades_to_xingchen:  {source: wdt_trades,  target: xingchen, api: sal_order_save, retry: {initial: 1s, max: 1m}}
   refunds_to_xingkong: {source: wdt_refunds, target: xingkong, api: SAL_RETURNSTOCK, retry: {initial: 1s, max: 1m}}
+api:
+  # The demo's API token for curl and scripts, new on every start (set
+  # ORDERHUB_DEMO_TOKEN to keep one). Console users: orderhub users add.
+  tokens: [{name: demo, token: "${ORDERHUB_DEMO_TOKEN:-%[6]s}"}]
+%[7]s
 rules:
   # 钉钉 markdown to the built-in group robot (加签, keyword 订单): every new
   # mall order, and paid ones of ¥5,000 or more again with an @. The robot
@@ -141,7 +148,17 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 			}
 			loc, _ := time.LoadLocation("Asia/Shanghai")
 			start := time.Now().Add(-3 * time.Hour).In(loc).Format(config.TimeLayout)
-			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign, "  # Built-in simulators of 旺店通 (both routes), 金蝶云星辰, 金蝶云星空 and a 钉钉 robot.\n"+lab.SystemsYAML(10*time.Second), start)
+			token, err := randomToken()
+			if err != nil {
+				return err
+			}
+			console := ""
+			if host, _, err := net.SplitHostPort(addr); err == nil && net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback() {
+				// Plain http stays on this machine, so the browser may
+				// send the session cookie without TLS.
+				console = "console: {insecure_cookie: true}"
+			}
+			text := fmt.Sprintf(demoConfig, abs, addr, demoAppSign, "  # Built-in simulators of 旺店通 (both routes), 金蝶云星辰, 金蝶云星空 and a 钉钉 robot.\n"+lab.SystemsYAML(10*time.Second), start, token, console)
 			cfgPath := filepath.Join(abs, "orderhub.yaml")
 			if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 				return fmt.Errorf("writing the demo config: %w", err)
@@ -166,17 +183,19 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 					log.Error("writing the sample order", "err", err)
 				}
 				out := cmd.OutOrStdout()
+				bearer := "-H 'Authorization: Bearer " + cfg.API.Tokens[0].Token.Reveal() + "'"
 				fmt.Fprintf(out, "orderhub demo is running at %s\n\n", base)
 				fmt.Fprintf(out, "  push one order:  curl -sS -X POST %s -H 'Content-Type: application/json' --data-binary @%s\n", push, samplePath)
-				fmt.Fprintf(out, "  read it back:    curl -sS %s/v1/orders/shop_orders/%s\n", base, sample.OrderNo)
-				fmt.Fprintf(out, "  list orders:     curl -sS '%s/v1/orders?limit=10'\n", base)
+				fmt.Fprintf(out, "  read it back:    curl -sS %s %s/v1/orders/shop_orders/%s\n", bearer, base, sample.OrderNo)
+				fmt.Fprintf(out, "  list orders:     curl -sS %s '%s/v1/orders?limit=10'\n", bearer, base)
 				fmt.Fprintf(out, "  health, metrics: %s/healthz  %s/metrics\n\n", base, base)
 				fmt.Fprintf(out, "  data:   %s\n  config: %s\n\n", filepath.Join(abs, "orderhub.db"), cfgPath)
-				fmt.Fprintf(out, "  旺店通 → 金蝶 flows:  curl -sS %s/v1/flows\n", base)
-				fmt.Fprintf(out, "  a written trade:     curl -sS %s/v1/orders/wdt_trades/%s\n", base, demoData.written)
-				fmt.Fprintf(out, "  exceptions (异常):   curl -sS %s/v1/exceptions   (trade %s sells SKU %s, which 金蝶云星辰 does not know)\n\n", base, demoData.refused, demoRefusedSKU)
-				fmt.Fprintf(out, "  钉钉 notifications: curl -sS '%s/v1/deliveries?system=ops_ding'\n", base)
+				fmt.Fprintf(out, "  旺店通 → 金蝶 flows:  curl -sS %s %s/v1/flows\n", bearer, base)
+				fmt.Fprintf(out, "  a written trade:     curl -sS %s %s/v1/orders/wdt_trades/%s\n", bearer, base, demoData.written)
+				fmt.Fprintf(out, "  exceptions (异常):   curl -sS %s %s/v1/exceptions   (trade %s sells SKU %s, which 金蝶云星辰 does not know)\n\n", bearer, base, demoData.refused, demoRefusedSKU)
+				fmt.Fprintf(out, "  钉钉 notifications: curl -sS %s '%s/v1/deliveries?system=ops_ding'\n", bearer, base)
 				fmt.Fprintf(out, "  what the robot got: curl -sS %s\n\n", lab.DingInspect())
+				fmt.Fprintf(out, "  console sign-in:    orderhub users add admin --role admin -c %s, then %s/login\n\n", cfgPath, base)
 				fmt.Fprintf(out, "The built-in mall simulator pushes a signed order every %s; the 旺店通 simulator\n", every)
 				fmt.Fprintf(out, "holds %d trades and %d refund stock-ins of the last two hours and adds new ones as\n", demoData.trades, demoData.stockins)
 				fmt.Fprintf(out, "time goes by; orderhub pulls them every 5s and writes them into the 金蝶 simulators.\n")
@@ -199,6 +218,15 @@ URL, a curl line that pushes one order by hand, and where the data lives.`,
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on; when the port is taken a free one is used")
 	cmd.Flags().DurationVar(&every, "every", 3*time.Second, "how often the mall simulator pushes (0 turns it off)")
 	return cmd
+}
+
+// randomToken is a new API token for the demo.
+func randomToken() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("making the demo's API token: %w", err)
+	}
+	return "demo-" + hex.EncodeToString(b), nil
 }
 
 // freeAddr returns listen when it can be bound, otherwise a free port on the

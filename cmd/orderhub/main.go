@@ -55,7 +55,7 @@ Start with 'orderhub demo': a server with a built-in mall simulator, nothing to 
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(serveCmd(), checkCmd(), schemaCmd(), versionCmd(), demoCmd(), benchCmd(), healthCmd(),
-		backfillCmd(), exceptionsCmd(), deliveriesCmd(), mapCmd(), rulesCmd())
+		backfillCmd(), exceptionsCmd(), deliveriesCmd(), mapCmd(), rulesCmd(), usersCmd())
 	return root
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/config"
 	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
@@ -54,6 +55,9 @@ type App struct {
 	served    chan error
 	serveDone chan struct{} // closed when Serve has returned
 
+	// throttle counts failed console sign-ins across reloads.
+	throttle *auth.Throttle
+
 	rt       atomic.Pointer[Runtime]
 	reloadMu sync.Mutex // one reload at a time
 	reloads  *prometheus.CounterVec
@@ -79,7 +83,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1), serveDone: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, store: st, served: make(chan error, 1), serveDone: make(chan struct{}),
+		throttle: auth.NewThrottle(auth.DefaultLimits)}
 	for _, o := range opts {
 		o(a)
 	}

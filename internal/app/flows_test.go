@@ -20,6 +20,8 @@ import (
 // flowConfig is the issue's two seed flows against a simlab.
 const flowConfig = `store: %s
 listen: 127.0.0.1:0
+api:
+  tokens: [{name: test, token: ` + testToken + `}]
 systems:
 %s
 sources:
@@ -194,11 +196,19 @@ func testSeedFlows(t *testing.T, storeURL string) {
 	}
 }
 
+// testToken is flowConfig's API token, which waitJSON sends.
+const testToken = "app-test-token-0123456789"
+
 func waitJSON(t *testing.T, url string, v any, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(url)
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

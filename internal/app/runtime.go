@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/config"
 	"orderhub/internal/connector"
 	"orderhub/internal/console"
@@ -41,6 +43,9 @@ type Runtime struct {
 	Flows []*flow.Flow
 	// Notify are the compiled rules and the endpoints they send to.
 	Notify *notify.Setup
+	// Auth identifies console users and API tokens; pages put
+	// Auth.Middleware and auth.RequirePage in front of themselves.
+	Auth *auth.Auth
 
 	handler http.Handler
 }
@@ -70,7 +75,15 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	rt := &Runtime{Config: cfg, Sources: sources, Pulls: pulls, Flows: flows, Notify: su}
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/push/{source}", ingest.NewPushHandler(sources, a.committer, a.log, a.metrics))
-	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log)
+	au, err := auth.New(auth.Options{Store: a.store, Tokens: cfg.API.Tokens,
+		MaxAge: time.Duration(cfg.Console.SessionMaxAge), Idle: time.Duration(cfg.Console.SessionIdle),
+		InsecureCookie: cfg.Console.InsecureCookie, Throttle: a.throttle, Log: a.log.With("component", "auth")})
+	if err != nil {
+		return nil, err
+	}
+	rt.Auth = au
+	au.Register(mux)
+	api := console.NewAPI(a.store, cfg.API.Tokens, cfg.Location, a.log).WithAuth(au)
 	api.Register(mux)
 	api.RegisterFlows(mux, flowsView{rt: rt, stage: a.flows})
 	api.RegisterDeliveries(mux, a.notify)

@@ -151,7 +151,8 @@ func TestParseEmptyUsesDefaults(t *testing.T) {
 			Log: Log{Level: "info", Format: "json"},
 			Ingest: Ingest{MaxBody: 1 << 20, BatchMax: 256, BatchWait: Duration(2 * time.Millisecond),
 				ReplayWindow: Duration(5 * time.Minute), Synchronous: "FULL"},
-			File: "empty.yaml",
+			Console: Console{SessionMaxAge: Duration(12 * time.Hour), SessionIdle: Duration(time.Hour)},
+			File:    "empty.yaml",
 		}
 		if cfg.Location == nil || cfg.Location.String() != "Asia/Shanghai" {
 			t.Errorf("Parse(%q).Location = %v, want Asia/Shanghai", data, cfg.Location)
@@ -266,6 +267,16 @@ func TestParseErrors(t *testing.T) {
 			nil, []want{{"t.yaml:2:15", `ingest.batch_wait: "soon" is not a duration; write it like 500ms, 30s, 2m or 1h`}}},
 		{"bad duration in settings", "systems:\n  shop: {kind: testshop, app_sign: \"12345678\", request_timeout: -1s}\n",
 			nil, []want{{"t.yaml:2:65", `"-1s" is negative`}}},
+		{"insecure cookie on every interface", "listen: :8080\nconsole: {insecure_cookie: true}\n",
+			nil, []want{{"t.yaml:2:28", `console.insecure_cookie: insecure_cookie is only allowed when listen is a loopback address, and listen is ":8080"`}}},
+		{"insecure cookie on a LAN address", "listen: 192.168.1.5:8080\nconsole: {insecure_cookie: true}\n",
+			nil, []want{{"t.yaml:2:28", `console.insecure_cookie: insecure_cookie is only allowed when listen is a loopback address`}}},
+		{"no session length", "console:\n  session_idle: 0s\n",
+			nil, []want{{"t.yaml:2:17", `console.session_idle: session_idle must be more than 0`}}},
+		{"negative session length", "console:\n  session_max_age: -1h\n",
+			nil, []want{{"t.yaml:2:20", `console.session_max_age: "-1h" is negative`}}},
+		{"token role", "api:\n  tokens:\n    - {name: a, token: b, role: root}\n",
+			nil, []want{{"t.yaml:3:33", `api.tokens[0].role: unknown role "root" (use one of: admin, operator, viewer)`}}},
 		{"bad size", "ingest:\n  max_body: lots\n",
 			nil, []want{{"t.yaml:2:13", `ingest.max_body: "lots" is not a size`}}},
 		{"zero size", "ingest:\n  max_body: 0\n",
@@ -502,5 +513,32 @@ func TestErrorFormat(t *testing.T) {
 	es := Errors{tests[0].err, tests[1].err}
 	if got, want := es.Error(), tests[0].want+"\n"+tests[1].want; got != want {
 		t.Errorf("Errors.Error() = %q, want %q", got, want)
+	}
+}
+
+// The session cookie may go without Secure only while plain http stays on
+// the machine.
+func TestInsecureCookieOnLoopback(t *testing.T) {
+	for _, tt := range []struct {
+		listen string
+		ok     bool
+	}{
+		{"127.0.0.1:8080", true},
+		{"127.0.0.2:8080", true},
+		{"[::1]:8080", true},
+		{"localhost:8080", true},
+		{":8080", false},
+		{"0.0.0.0:8080", false},
+		{"[::]:8080", false},
+		{"10.0.0.5:8080", false},
+		{"orderhub.example:8080", false},
+	} {
+		_, err := Parse([]byte("listen: \""+tt.listen+"\"\nconsole: {insecure_cookie: true}\n"), "t.yaml", nil)
+		if tt.ok && err != nil {
+			t.Errorf("listen %s: %v, want insecure_cookie accepted", tt.listen, err)
+		}
+		if !tt.ok && (err == nil || !strings.Contains(err.Error(), "console.insecure_cookie")) {
+			t.Errorf("listen %s: %v, want insecure_cookie refused", tt.listen, err)
+		}
 	}
 }

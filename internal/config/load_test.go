@@ -55,7 +55,7 @@ func TestAliases(t *testing.T) {
 	data := "listen: &addr 127.0.0.1:7000\nsystems:\n  a: &sys {kind: testshop, app_sign: \"12345678\"}\n  b: *sys\nsources:\n  s: {system: b, mode: push}\nx: *addr\n"
 	_, err := Parse([]byte(data), "a.yaml", nil)
 	// The alias itself is fine; x is the only problem.
-	if err == nil || err.Error() != `a.yaml:7:1: x: unknown key "x" (valid keys: api, branding, flows, ingest, listen, log, people, quiet_hours, rules, sources, store, systems, templates, timezone)` {
+	if err == nil || err.Error() != `a.yaml:7:1: x: unknown key "x" (valid keys: api, branding, console, flows, ingest, listen, log, people, quiet_hours, rules, sources, store, systems, templates, timezone)` {
 		t.Errorf("err = %v", err)
 	}
 	cfg, err := Parse([]byte(strings.TrimSuffix(data, "x: *addr\n")), "a.yaml", nil)

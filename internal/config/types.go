@@ -21,6 +21,8 @@ type Config struct {
 	Log      Log    `yaml:"log" doc:"logging"`
 	Ingest   Ingest `yaml:"ingest" doc:"push ingest limits and batching"`
 	API      API    `yaml:"api" doc:"REST API access"`
+	// Console configures signing in to the web console.
+	Console Console `yaml:"console" doc:"signing in to the web console: session lengths and the cookie"`
 	// Systems are the configured external accounts, by name.
 	Systems map[string]*System `yaml:"systems" doc:"external accounts by name: a shop, an OMS, an ERP, an IM robot"`
 	// Sources say how orders arrive from a system, by name; the name is the
@@ -81,6 +83,21 @@ type APIToken struct {
 	Token Secret `yaml:"token" doc:"the bearer token; use ${ENV_VAR}" required:"true"`
 	// PII allows this token to ask for unmasked buyer data (?pii=1).
 	PII bool `yaml:"pii" doc:"may see unmasked buyer phone, name and address with ?pii=1"`
+	// Role is what the token may do where the console's roles apply; admin
+	// when not written, as a token opens every route that takes one today.
+	Role string `yaml:"role" doc:"viewer (reads), operator (retries, resends) or admin (everything, the default)" enum:"admin,operator,viewer"`
+}
+
+// Console configures signing in to the web console.
+type Console struct {
+	// SessionMaxAge is how long a sign-in lasts however busy it is.
+	SessionMaxAge Duration `yaml:"session_max_age" doc:"how long a sign-in lasts at most, default 12h"`
+	// SessionIdle ends a session unused for that long.
+	SessionIdle Duration `yaml:"session_idle" doc:"a session unused for this long ends, default 1h"`
+	// InsecureCookie sends the session cookie without Secure, which
+	// browsers need over plain http; it is only accepted while listen is
+	// a loopback address, where the traffic never leaves the machine.
+	InsecureCookie bool `yaml:"insecure_cookie" doc:"send the session cookie without Secure, for plain http on a loopback listen address only (127.0.0.1, ::1, localhost)"`
 }
 
 // System is one configured external account. Kind selects the connector; the

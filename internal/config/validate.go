@@ -115,6 +115,8 @@ var defaults = []struct{ path, text string }{
 	{"ingest.batch_wait", "2ms"},
 	{"ingest.replay_window", "5m"},
 	{"ingest.sqlite_synchronous", "FULL"},
+	{"console.session_max_age", "12h"},
+	{"console.session_idle", "1h"},
 }
 
 // applyDefaults fills keys that were not written. An empty string counts as
@@ -233,6 +235,40 @@ func (d *decoder) validate(cfg *Config) {
 		d.checkQuietHours(cfg.QuietHours, "quiet_hours")
 	}
 	d.checkBranding(cfg.Branding)
+	d.checkConsole(cfg)
+}
+
+// checkConsole checks the session lengths, and that the cookie goes
+// without Secure only where plain http stays on the machine.
+func (d *decoder) checkConsole(cfg *Config) {
+	c := cfg.Console
+	for _, k := range []struct {
+		key string
+		v   Duration
+	}{{"console.session_max_age", c.SessionMaxAge}, {"console.session_idle", c.SessionIdle}} {
+		if !d.bad[k.key] && k.v <= 0 {
+			d.add(d.valuePos(k.key), k.key, fmt.Sprintf("%s must be more than 0", k.key[len("console."):]),
+				"leave it out for the default, or write a duration such as 30m or 8h")
+		}
+	}
+	if c.InsecureCookie && !d.bad["listen"] && !loopbackListen(cfg.Listen) {
+		d.add(d.valuePos("console.insecure_cookie"), "console.insecure_cookie",
+			fmt.Sprintf("insecure_cookie is only allowed when listen is a loopback address, and listen is %q", cfg.Listen),
+			"serve the console over https (a TLS proxy in front) and remove insecure_cookie, or listen on 127.0.0.1")
+	}
+}
+
+// loopbackListen reports whether listen binds only the machine itself.
+func loopbackListen(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (d *decoder) checkPerson(pr *Person, path string) {

@@ -3,77 +3,165 @@
 package console
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/config"
 	"orderhub/internal/order"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
 
-// API serves /v1/orders.
+// API serves /v1: orders, flows, deliveries, people and statistics. Every
+// route is registered with the role it needs (see handle), so none answers
+// a caller who has not signed in or sent a token.
 type API struct {
 	store  *store.Store
-	tokens []config.APIToken
+	auth   *auth.Auth
 	loc    *time.Location
 	log    *slog.Logger
+	routes []Route
 }
 
-// NewAPI returns the read API. With no tokens, reads are open and PII is
-// always masked.
+// Route is one registered /v1 route and the role it needs.
+type Route struct {
+	Pattern string
+	Role    auth.Role
+}
+
+// NewAPI returns the API with the given tokens as its only credentials;
+// WithAuth adds the console's sessions.
 func NewAPI(s *store.Store, tokens []config.APIToken, loc *time.Location, log *slog.Logger) *API {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &API{store: s, tokens: tokens, loc: loc, log: log}
+	return &API{store: s, auth: auth.TokensOnly(tokens), loc: loc, log: log}
 }
 
-// Register adds the API's routes to mux.
+// WithAuth makes au, which knows the console's sessions as well as the
+// tokens, identify the API's callers.
+func (a *API) WithAuth(au *auth.Auth) *API {
+	a.auth = au
+	return a
+}
+
+// Routes lists the routes registered so far with the role each needs.
+func (a *API) Routes() []Route { return slices.Clone(a.routes) }
+
+// handle registers h at pattern behind the role it needs. It is the only
+// way the console adds a route, so none goes without a role check.
+func (a *API) handle(mux *http.ServeMux, pattern string, need auth.Role, h http.HandlerFunc) {
+	a.routes = append(a.routes, Route{Pattern: pattern, Role: need})
+	mux.Handle(pattern, a.auth.Middleware(auth.Require(need)(h)))
+}
+
+// Register adds the order routes, and GET /v1/me, to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/orders/{source}/{order_no}", a.getOrder)
-	mux.HandleFunc("GET /v1/orders", a.listOrders)
+	a.handle(mux, "GET /v1/orders/{source}/{order_no}", auth.RoleViewer, a.getOrder)
+	a.handle(mux, "GET /v1/orders", auth.RoleViewer, a.listOrders)
+	a.handle(mux, "GET /v1/me", auth.RoleViewer, a.me)
+	// Anyone signed in may choose their own language.
+	a.handle(mux, "PUT /v1/me/lang", auth.RoleViewer, a.setLang)
+	a.handle(mux, "GET /v1/users", auth.RoleAdmin, a.listUsers)
 }
 
-// caller works out who is asking and whether they may see PII. It answers
-// the request itself (and returns ok false) when they may not read at all.
-func (a *API) caller(w http.ResponseWriter, r *http.Request) (pii bool, ok bool) {
-	wantPII := r.URL.Query().Get("pii") == "1" || r.URL.Query().Get("pii") == "true"
-	if len(a.tokens) == 0 {
-		if wantPII {
-			problem.New(http.StatusForbidden, "pii_forbidden", "unmasked buyer data needs a token allowed to see it",
-				"configure api.tokens with pii: true and send it as Authorization: Bearer <token>").Write(w)
-			return false, false
-		}
-		return false, true
+// UserView is a console user as admins see it; the password hash is never
+// shown.
+type UserView struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	Lang      string    `json:"lang"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := a.store.ListUsers(r.Context())
+	if err != nil {
+		a.internal(w, err)
+		return
 	}
-	got, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !found || got == "" {
-		problem.New(http.StatusUnauthorized, "missing_token", "this API needs a bearer token", "send Authorization: Bearer <token> with a token from api.tokens").Write(w)
+	out := struct {
+		Users []UserView `json:"users"`
+	}{Users: make([]UserView, 0, len(us))}
+	for _, u := range us {
+		out.Users = append(out.Users, UserView{Name: u.Name, Role: u.Role, Disabled: u.Disabled, Lang: u.Lang,
+			CreatedAt: u.CreatedAt.In(a.loc), UpdatedAt: u.UpdatedAt.In(a.loc)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// me tells a page or a script who it is signed in as, and the CSRF token
+// its state-changing requests must carry.
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	v, _ := auth.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, struct {
+		Name  string    `json:"name"`
+		Role  auth.Role `json:"role"`
+		Lang  string    `json:"lang"`
+		CSRF  string    `json:"csrf_token,omitempty"`
+		Token bool      `json:"token"`
+	}{v.Name, v.Role, v.Lang, v.CSRF, v.Token})
+}
+
+// Langs are the console's languages.
+var Langs = []string{"zh-CN", "en"}
+
+// setLang records the signed-in user's language: {"lang": "en"}.
+func (a *API) setLang(w http.ResponseWriter, r *http.Request) {
+	v, _ := auth.FromContext(r.Context())
+	if v.Token {
+		problem.New(http.StatusConflict, "token_has_no_lang", "API tokens have no language", "sign in as a console user to choose one").Write(w)
+		return
+	}
+	var body struct {
+		Lang string `json:"lang"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&body); err != nil || !slices.Contains(Langs, body.Lang) {
+		p := problem.New(http.StatusBadRequest, "bad_lang", fmt.Sprintf("语言 %q 不可用 (language %q is not offered)", body.Lang, body.Lang), `send {"lang": "zh-CN"} or {"lang": "en"}`)
+		p.Field = "lang"
+		p.Write(w)
+		return
+	}
+	if err := a.store.SetUserLang(r.Context(), v.Name, body.Lang, time.Now()); err != nil {
+		a.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"lang": body.Lang})
+}
+
+// caller says whether the viewer (already let through by the route's role
+// check) asked for unmasked buyer data and may see it. It answers the
+// request itself, and returns ok false, when they asked and may not.
+func (a *API) caller(w http.ResponseWriter, r *http.Request) (pii bool, ok bool) {
+	v, found := auth.FromContext(r.Context())
+	if !found {
+		problem.New(http.StatusUnauthorized, "sign_in_required", "请先登录 (sign in, or send an API token)", "sign in at /login, or send Authorization: Bearer <token>").Write(w)
 		return false, false
 	}
-	for _, t := range a.tokens {
-		if subtle.ConstantTimeCompare([]byte(got), []byte(t.Token.Reveal())) == 1 {
-			if wantPII && !t.PII {
-				problem.New(http.StatusForbidden, "pii_forbidden", fmt.Sprintf("token %q may not see unmasked buyer data", t.Name),
-					"ask without pii=1, or use a token configured with pii: true").Write(w)
-				return false, false
-			}
-			if wantPII {
-				a.log.Info("PII read", "token", t.Name, "path", r.URL.Path)
-			}
-			return wantPII, true
-		}
+	wantPII := r.URL.Query().Get("pii") == "1" || r.URL.Query().Get("pii") == "true"
+	if !wantPII {
+		return false, true
 	}
-	problem.New(http.StatusUnauthorized, "bad_token", "the bearer token is not one of api.tokens", "check the token").Write(w)
-	return false, false
+	if !v.PII {
+		problem.New(http.StatusForbidden, "pii_forbidden", fmt.Sprintf("%q may not see unmasked buyer data", v.Name),
+			"ask without pii=1, or use a token configured with pii: true").Write(w)
+		return false, false
+	}
+	if v.Token {
+		a.log.Info("PII read", "token", v.Name, "path", r.URL.Path)
+	} else {
+		a.log.Info("PII read", "user", v.Name, "path", r.URL.Path)
+	}
+	return true, true
 }
 
 // OrderView is an order as the API shows it.

@@ -79,8 +79,8 @@ func newFixture(t *testing.T, tokens []config.APIToken) *fixture {
 	}
 	logs := &logbuf.Buffer{}
 	mux := http.NewServeMux()
-	NewAPI(st, tokens, loc, slog.New(slog.NewJSONHandler(logs, nil))).Register(mux)
-	srv := httptest.NewServer(mux)
+	NewAPI(st, orTestToken(tokens), loc, slog.New(slog.NewJSONHandler(logs, nil))).Register(mux)
+	srv := httptest.NewServer(withTestToken(mux, tokens))
 	t.Cleanup(srv.Close)
 	return &fixture{srv: srv, store: st, logs: logs}
 }
@@ -250,8 +250,8 @@ func TestTokens(t *testing.T) {
 		code             string
 		buyer            order.Buyer
 	}{
-		{"no token", "/v1/orders/shop/A1", "", 401, "missing_token", order.Buyer{}},
-		{"no token, list", "/v1/orders", "", 401, "missing_token", order.Buyer{}},
+		{"no token", "/v1/orders/shop/A1", "", 401, "sign_in_required", order.Buyer{}},
+		{"no token, list", "/v1/orders", "", 401, "sign_in_required", order.Buyer{}},
 		{"not bearer", "/v1/orders/shop/A1", "Basic dG9rLW9wcy0wMTIzNDU2Nzg5", 401, "missing_token", order.Buyer{}},
 		{"empty bearer", "/v1/orders/shop/A1", "Bearer ", 401, "missing_token", order.Buyer{}},
 		{"bad token", "/v1/orders/shop/A1", "Bearer tok-wrong", 401, "bad_token", order.Buyer{}},

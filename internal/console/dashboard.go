@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -15,7 +16,7 @@ import (
 // console's dashboard draws, over a period cut into buckets, with the
 // numbers a person checks first on top.
 func (a *API) RegisterDashboard(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/stats/dashboard", a.dashboard)
+	a.handle(mux, "GET /v1/stats/dashboard", auth.RoleViewer, a.dashboard)
 }
 
 // Dashboard is the answer of GET /v1/stats/dashboard. Every series has one
@@ -80,6 +81,12 @@ var bucketWidths = map[string]time.Duration{
 	"3h": 3 * time.Hour, "6h": 6 * time.Hour, "12h": 12 * time.Hour, "1d": 24 * time.Hour,
 }
 
+// settleMargin is how long after an hour ends its orders are taken as
+// counted for good: a document is stamped when it is received and stored
+// within the same call, which a slow pull page stretches to minutes at
+// most.
+const settleMargin = 10 * time.Minute
+
 // maxBuckets bounds one answer: a chart cannot show more, and the
 // queries' work grows with it.
 const maxBuckets = 2000
@@ -108,7 +115,7 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 			"use 15m, 30m, 1h, 3h, 6h, 12h or 1d").Write(w)
 		return
 	}
-	b := store.Buckets{From: alignInDay(from, width, a.loc), To: to, Width: width}
+	b := store.Buckets{From: alignInDay(from, width, a.loc), To: to, Width: width, Settled: now.Add(-settleMargin)}
 	if n := b.Len(); n > maxBuckets {
 		problem.New(http.StatusBadRequest, "too_many_buckets", fmt.Sprintf("the period cut into %s buckets makes %d, more than %d", name, n, maxBuckets),
 			"choose a wider bucket (bucket=1d) or a shorter period").Write(w)
@@ -210,7 +217,7 @@ func (a *API) dashboardOf(r *http.Request, b store.Buckets, name string, now tim
 
 	y, m, d := now.Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, a.loc)
-	today, err := a.store.OrdersByBucket(ctx, store.Buckets{From: midnight, To: now.Add(time.Microsecond), Width: 24 * time.Hour})
+	today, err := a.store.OrdersByBucket(ctx, store.Buckets{From: midnight, To: now.Add(time.Microsecond), Width: 24 * time.Hour, Settled: now.Add(-settleMargin)})
 	if err != nil {
 		return nil, err
 	}

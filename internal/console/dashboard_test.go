@@ -75,8 +75,8 @@ func TestDashboard(t *testing.T) {
 	})
 
 	mux := http.NewServeMux()
-	NewAPI(st, nil, shanghai, slog.New(slog.NewTextHandler(io.Discard, nil))).RegisterDashboard(mux)
-	srv := httptest.NewServer(mux)
+	NewAPI(st, orTestToken(nil), shanghai, slog.New(slog.NewTextHandler(io.Discard, nil))).RegisterDashboard(mux)
+	srv := httptest.NewServer(withTestToken(mux, nil))
 	defer srv.Close()
 	get := func(query string) (*http.Response, []byte) {
 		t.Helper()

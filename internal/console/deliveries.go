@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/notify"
 	"orderhub/internal/order"
 	"orderhub/internal/problem"
@@ -29,10 +30,10 @@ type Deliveries interface {
 // RegisterDeliveries adds /v1/deliveries and /v1/endpoints to mux.
 func (a *API) RegisterDeliveries(mux *http.ServeMux, d Deliveries) {
 	h := &deliveriesAPI{API: a, d: d}
-	mux.HandleFunc("GET /v1/deliveries", h.list)
-	mux.HandleFunc("GET /v1/deliveries/{id}", h.get)
-	mux.HandleFunc("POST /v1/deliveries/{id}/resend", h.resend)
-	mux.HandleFunc("GET /v1/endpoints", h.endpoints)
+	a.handle(mux, "GET /v1/deliveries", auth.RoleViewer, h.list)
+	a.handle(mux, "GET /v1/deliveries/{id}", auth.RoleViewer, h.get)
+	a.handle(mux, "POST /v1/deliveries/{id}/resend", auth.RoleOperator, h.resend)
+	a.handle(mux, "GET /v1/endpoints", auth.RoleViewer, h.endpoints)
 }
 
 type deliveriesAPI struct {

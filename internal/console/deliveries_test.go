@@ -158,10 +158,10 @@ func newDeliveriesFixture(t *testing.T, tokens []config.APIToken) *deliveriesFix
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	api := NewAPI(st, tokens, loc, log)
+	api := NewAPI(st, orTestToken(tokens), loc, log)
 	api.Register(mux)
 	api.RegisterDeliveries(mux, stage)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(withTestToken(mux, tokens))
 	t.Cleanup(srv.Close)
 	return &deliveriesFixture{srv: srv, store: st, ids: ids}
 }
@@ -314,7 +314,7 @@ func TestDeliveriesShown(t *testing.T) {
 			t.Errorf("%s with a pii token: %d %s", path, r.status, r.body)
 		}
 	}
-	if r := f.do(t, http.MethodGet, "/v1/deliveries", ""); r.status != 401 || r.problem(t).Code != "missing_token" {
+	if r := f.do(t, http.MethodGet, "/v1/deliveries", ""); r.status != 401 || r.problem(t).Code != "sign_in_required" {
 		t.Errorf("without a token: %d %s", r.status, r.body)
 	}
 	// A message without mentions is byte for byte as recorded.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -33,11 +34,11 @@ type Flows interface {
 // RegisterFlows adds /v1/flows and /v1/exceptions to mux.
 func (a *API) RegisterFlows(mux *http.ServeMux, f Flows) {
 	h := &flowsAPI{API: a, flows: f}
-	mux.HandleFunc("GET /v1/flows", h.list)
-	mux.HandleFunc("GET /v1/exceptions", h.exceptions)
-	mux.HandleFunc("GET /v1/exceptions/{id}", h.exception)
-	mux.HandleFunc("POST /v1/exceptions/{id}/retry", h.resolve(f.Retry, "retried"))
-	mux.HandleFunc("POST /v1/exceptions/{id}/skip", h.resolve(f.Skip, "skipped"))
+	a.handle(mux, "GET /v1/flows", auth.RoleViewer, h.list)
+	a.handle(mux, "GET /v1/exceptions", auth.RoleViewer, h.exceptions)
+	a.handle(mux, "GET /v1/exceptions/{id}", auth.RoleViewer, h.exception)
+	a.handle(mux, "POST /v1/exceptions/{id}/retry", auth.RoleOperator, h.resolve(f.Retry, "retried"))
+	a.handle(mux, "POST /v1/exceptions/{id}/skip", auth.RoleOperator, h.resolve(f.Skip, "skipped"))
 }
 
 type flowsAPI struct {

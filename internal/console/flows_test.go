@@ -35,6 +35,23 @@ func flowsFixture(t *testing.T, tokens []config.APIToken) (*httptest.Server, *st
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	id := seedException(t, st)
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	api := NewAPI(st, orTestToken(tokens), loc, log)
+	api.Register(mux)
+	api.RegisterFlows(mux, stageFlows{flow.NewStage(st, log, nil, nil)})
+	srv := httptest.NewServer(withTestToken(mux, tokens))
+	t.Cleanup(srv.Close)
+	return srv, st, id
+}
+
+// seedException stores one order whose flow item is an exception, and
+// returns the item's id.
+func seedException(t *testing.T, st *store.Store) int64 {
+	t.Helper()
+	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
 	o := mkOrder("wdt_trades", "JY001", order.StatusPaid)
 	out, err := st.Apply(ctx, []store.Incoming{{Order: o, Raw: []byte(`{"trade_no":"JY001"}`), ReceivedAt: now}}, nil)
@@ -63,15 +80,7 @@ func flowsFixture(t *testing.T, tokens []config.APIToken) (*httptest.Server, *st
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	loc, _ := time.LoadLocation("Asia/Shanghai")
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mux := http.NewServeMux()
-	api := NewAPI(st, tokens, loc, log)
-	api.Register(mux)
-	api.RegisterFlows(mux, stageFlows{flow.NewStage(st, log, nil, nil)})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, st, items[0].ID
+	return items[0].ID
 }
 
 func TestExceptionsAPI(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/config"
 	"orderhub/internal/order"
 	"orderhub/internal/problem"
@@ -21,12 +22,12 @@ import (
 // channels are the systems that can send, which preferences may name.
 func (a *API) RegisterPeople(mux *http.ServeMux, people map[string]*config.Person, channels []string) {
 	h := &peopleAPI{API: a, people: people, channels: channels}
-	mux.HandleFunc("GET /v1/people", h.list)
-	mux.HandleFunc("GET /v1/people/{id}/preferences", h.getPrefs)
-	mux.HandleFunc("PUT /v1/people/{id}/preferences", h.putPrefs)
-	mux.HandleFunc("GET /v1/inbox", h.inbox)
-	mux.HandleFunc("POST /v1/inbox/read-all", h.readAll)
-	mux.HandleFunc("POST /v1/inbox/{id}/read", h.read)
+	a.handle(mux, "GET /v1/people", auth.RoleViewer, h.list)
+	a.handle(mux, "GET /v1/people/{id}/preferences", auth.RoleViewer, h.getPrefs)
+	a.handle(mux, "PUT /v1/people/{id}/preferences", auth.RoleOperator, h.putPrefs)
+	a.handle(mux, "GET /v1/inbox", auth.RoleViewer, h.inbox)
+	a.handle(mux, "POST /v1/inbox/read-all", auth.RoleOperator, h.readAll)
+	a.handle(mux, "POST /v1/inbox/{id}/read", auth.RoleOperator, h.read)
 }
 
 type peopleAPI struct {

@@ -28,9 +28,9 @@ func newPeopleServer(t *testing.T, tokens []config.APIToken) (*httptest.Server, 
 		"li":    {Name: "李四", Mobile: "13900005678"},
 	}
 	mux := http.NewServeMux()
-	api := NewAPI(st, tokens, time.FixedZone("CST", 8*3600), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api := NewAPI(st, orTestToken(tokens), time.FixedZone("CST", 8*3600), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	api.RegisterPeople(mux, people, []string{"ding_app", "mail", "sms"})
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(withTestToken(mux, tokens))
 	t.Cleanup(srv.Close)
 	return srv, st
 }

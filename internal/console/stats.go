@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"orderhub/internal/auth"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -15,7 +16,7 @@ import (
 // inbox), and the rates, over a period. templates maps a rule to its
 // template.
 func (a *API) RegisterStats(mux *http.ServeMux, templates map[string]string) {
-	mux.HandleFunc("GET /v1/stats/notifications", func(w http.ResponseWriter, r *http.Request) { a.notificationStats(w, r, templates) })
+	a.handle(mux, "GET /v1/stats/notifications", auth.RoleViewer, func(w http.ResponseWriter, r *http.Request) { a.notificationStats(w, r, templates) })
 }
 
 // NotifyStat is one row of the notification statistics.

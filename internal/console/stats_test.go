@@ -54,8 +54,8 @@ func TestNotificationStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	NewAPI(st, nil, time.UTC, slog.New(slog.NewTextHandler(io.Discard, nil))).RegisterStats(mux, map[string]string{"big": "big_order"})
-	srv := httptest.NewServer(mux)
+	NewAPI(st, orTestToken(nil), time.UTC, slog.New(slog.NewTextHandler(io.Discard, nil))).RegisterStats(mux, map[string]string{"big": "big_order"})
+	srv := httptest.NewServer(withTestToken(mux, nil))
 	defer srv.Close()
 
 	resp, err := http.Get(srv.URL + "/v1/stats/notifications")

@@ -267,7 +267,15 @@ func (s *Store) ListOrders(ctx context.Context, f ListFilter) (Page, error) {
 	var where []string
 	var args []any
 	if f.Source != "" {
-		where, args = append(where, "source = ?"), append(args, f.Source)
+		// SQLite would read a source's orders through the unique index on
+		// (source, order_no) and sort them all; the unary plus keeps that
+		// index out, so a page is read in order through orders_by_update
+		// (or orders_by_status).
+		col := "source"
+		if s.dialect == SQLite {
+			col = "+source"
+		}
+		where, args = append(where, col+" = ?"), append(args, f.Source)
 	}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(f.Status))

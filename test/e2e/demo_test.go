@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +23,13 @@ import (
 func TestDemoReadme(t *testing.T) {
 	cwd := t.TempDir()
 	dir := filepath.Join(cwd, "demo")
-	p := start(t, cwd, "demo", "--dir", dir, "--listen", "127.0.0.1:0", "--every", "200ms")
+	args := []string{"demo", "--dir", dir, "--listen", "127.0.0.1:0", "--every", "200ms"}
+	demo := exec.Command(bin, args...)
+	demo.Dir = cwd
+	// The demo's token is new on every start unless chosen; getJSON sends
+	// this one.
+	demo.Env = []string{"ORDERHUB_DEMO_TOKEN=" + e2eToken}
+	p := startCmd(t, strings.Join(args, " "), demo)
 	out := p.waitStdout(15*time.Second, "push one order:", "read it back:", "Ctrl-C stops")
 
 	var pushLine, readLine, base string
@@ -274,18 +281,29 @@ func runCurl(t *testing.T, dir, line string) (int, []byte) {
 		}
 	}
 	url, file := parseCurl(t, line)
-	var resp *http.Response
-	var err error
 	c := &http.Client{Timeout: 10 * time.Second}
+	method, body := http.MethodGet, io.Reader(nil)
 	if file != "" {
 		b, rerr := os.ReadFile(file)
 		if rerr != nil {
 			t.Fatalf("%s: %v", line, rerr)
 		}
-		resp, err = c.Post(url, "application/json", bytes.NewReader(b))
-	} else {
-		resp, err = c.Get(url)
+		method, body = http.MethodPost, bytes.NewReader(b)
 	}
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	if file != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	// The printed lines carry their headers as -H 'Name: value'.
+	for _, m := range curlHeader.FindAllStringSubmatch(line, -1) {
+		if k, v, ok := strings.Cut(m[1], ":"); ok {
+			req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}
@@ -295,6 +313,8 @@ func runCurl(t *testing.T, dir, line string) (int, []byte) {
 }
 
 // parseCurl finds the URL and the --data-binary @file of a curl line.
+var curlHeader = regexp.MustCompile(`-H '([^']*)'`)
+
 func parseCurl(t *testing.T, line string) (url, file string) {
 	t.Helper()
 	for _, f := range strings.Fields(line) {

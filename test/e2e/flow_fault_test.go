@@ -54,6 +54,7 @@ func TestFlowFaultsKill9(t *testing.T) {
 	cfgPath := filepath.Join(dir, "orderhub.yaml")
 	writeFile(t, cfgPath, fmt.Sprintf(`store: sqlite://%s/hub.db
 listen: 127.0.0.1:%d
+`+apiTokens+`
 log: {level: warn}
 systems:
 %s

@@ -329,9 +329,21 @@ func push(ctx context.Context, c *http.Client, url string, body []byte) (int, *p
 	return resp.StatusCode, &a, nil
 }
 
-// getJSON GETs url and decodes a 200 answer into v.
+// e2eToken is the API token of the tests' configurations (apiTokens),
+// which getJSON sends.
+const e2eToken = "e2e-token-0123456789"
+
+// apiTokens is the api section every test configuration has.
+const apiTokens = "api: {tokens: [{name: e2e, token: " + e2eToken + "}]}"
+
+// getJSON GETs url with the tests' API token and decodes a 200 answer into v.
 func getJSON(c *http.Client, url string, v any) (int, error) {
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -26,6 +26,7 @@ func notifyConfig(t *testing.T, dir string, port int, robotURL, rule string) str
 	path := filepath.Join(dir, "orderhub.yaml")
 	writeFile(t, path, fmt.Sprintf(`store: sqlite://%s
 listen: 127.0.0.1:%d
+`+apiTokens+`
 timezone: Asia/Shanghai
 log:
   level: warn

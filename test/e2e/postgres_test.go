@@ -27,6 +27,7 @@ func TestServePostgresTwoNodes(t *testing.T) {
 		cfg := filepath.Join(dir, fmt.Sprintf("node%d.yaml", i))
 		writeFile(t, cfg, fmt.Sprintf(`store: %q
 listen: 127.0.0.1:%d
+`+apiTokens+`
 log: {level: warn, format: text}
 systems:
   shop: {kind: mall, app_sign: %s}

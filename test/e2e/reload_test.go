@@ -46,6 +46,7 @@ func reloadConfig(dir string, port int, format string, rotated bool) string {
 	}
 	text := fmt.Sprintf(`store: sqlite://%s
 listen: 127.0.0.1:%d
+`+apiTokens+`
 log: {level: info, format: %s}
 systems:
   shop: {kind: mall, app_key: e2e-mall, app_sign: %s}

@@ -94,6 +94,7 @@ func TestServePostgresRollingRestart(t *testing.T) {
 		n := &node{cfg: filepath.Join(dir, fmt.Sprintf("node%d.yaml", i)), base: fmt.Sprintf("http://127.0.0.1:%d", port)}
 		writeFile(t, n.cfg, fmt.Sprintf(`store: %q
 listen: 127.0.0.1:%d
+`+apiTokens+`
 log: {level: warn, format: text}
 systems:
   shop: {kind: mall, app_sign: %s}

@@ -31,6 +31,7 @@ func serveConfig(t *testing.T, dir string, port int) string {
 	path := filepath.Join(dir, "orderhub.yaml")
 	writeFile(t, path, fmt.Sprintf(`store: sqlite://%s
 listen: 127.0.0.1:%d
+`+apiTokens+`
 timezone: Asia/Shanghai
 log:
   level: warn

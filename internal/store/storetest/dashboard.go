@@ -59,6 +59,41 @@ func testDashboard(t *testing.T, s *store.Store) {
 		t.Errorf("OrdersByBucket = %+v\nwant %+v", obs, wantOrders)
 	}
 
+	// Ended hours are counted once into order_hours and read from there;
+	// the hour not yet settled is counted from the orders each time.
+	rolled := b
+	rolled.Settled = from.Add(150 * time.Minute)
+	for round := range 2 {
+		obs, err := s.OrdersByBucket(ctx, rolled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(obs, wantOrders) {
+			t.Errorf("round %d: OrdersByBucket with settled hours = %+v\nwant %+v", round, obs, wantOrders)
+		}
+		var done, kept int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM order_hours_done`).Scan(&done); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM order_hours`).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if done != 2 || kept != 2 {
+			t.Errorf("round %d: %d hours marked counted and %d rows kept, want 2 and 2 (00:00 shop, 01:00 mall)", round, done, kept)
+		}
+	}
+	ids["D-4"] = arrive("shop", "D-4", "2.00", from.Add(130*time.Minute))
+	wantOrders[2] = store.OrderBucket{Source: "shop", Bucket: 2, Orders: 2, TotalFen: 300}
+	if obs, err := s.OrdersByBucket(ctx, rolled); err != nil || !reflect.DeepEqual(obs, wantOrders) {
+		t.Errorf("after an order in the unsettled hour: %+v, %v\nwant %+v", obs, err, wantOrders)
+	}
+	// A day-wide bucket is made of the kept hours and the rest (D-late
+	// included).
+	day := store.Buckets{From: from, To: from.Add(24 * time.Hour), Width: 24 * time.Hour, Settled: from.Add(150 * time.Minute)}
+	if obs, err := s.OrdersByBucket(ctx, day); err != nil || len(obs) != 2 || obs[1] != (store.OrderBucket{Source: "shop", Orders: 5, TotalFen: 3050 + 300 + 9900}) {
+		t.Errorf("one day-wide bucket: %+v, %v", obs, err)
+	}
+
 	// Flows: D-1 written at 00:20 by f, D-2 at 02:00 by f and g; M-1 an
 	// exception at 01:40 on f; D-3 waiting on f; D-early written before
 	// the range.

@@ -61,6 +61,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListDeliveriesLimit", testListDeliveriesLimit},
 		{"LockEndpointWaits", testLockEndpointWaits},
 		{"Dashboard", testDashboard},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"StaleSessions", testStaleSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,13 +99,19 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	api.RegisterStats(mux, templates)
 	api.RegisterDashboard(mux)
-	// The console's pages, over the same store and actions as the API.
-	// Every pattern is routed to one handler, so that the sign-in
-	// middleware wraps the pages once.
+	// The console's pages, over the same store and actions as the API,
+	// behind sign-in: a request without a session goes to /login, and a
+	// POST without the session's CSRF token is refused before the page
+	// sees it. The stylesheet and script are the same for everyone.
 	pages := web.Handler(web.Deps{Store: a.store, Flows: flowsView{rt: rt, stage: a.flows}, Deliveries: a.notify,
 		Rules: ruleInfos(cfg), Location: cfg.Location, Log: a.log.With("component", "web")})
+	signedIn := au.Middleware(auth.RequirePage(auth.RoleViewer)(webViewer(pages)))
 	for _, p := range web.Patterns() {
-		mux.Handle(p, pages)
+		if p == web.AssetsPattern {
+			mux.Handle(p, pages)
+			continue
+		}
+		mux.Handle(p, signedIn)
 	}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
@@ -146,6 +152,16 @@ func (v flowsView) PullSources() []string {
 
 func (v flowsView) Retry(ctx context.Context, id int64) error { return v.stage.Retry(ctx, id) }
 func (v flowsView) Skip(ctx context.Context, id int64) error  { return v.stage.Skip(ctx, id) }
+
+// webViewer hands the pages the viewer sign-in found.
+func webViewer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := auth.FromContext(r.Context()); ok {
+			r = r.WithContext(web.WithViewer(r.Context(), web.Viewer{Name: v.Name, Role: string(v.Role), CSRF: v.CSRF, Lang: v.Lang, PII: v.PII}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // ruleInfos is what the console's rules page shows of cfg's rules.
 func ruleInfos(cfg *config.Config) []web.RuleInfo {

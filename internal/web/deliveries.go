@@ -89,7 +89,7 @@ func (c *pages) delivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	vw, _ := viewer(r)
-	d := &deliveryData{D: dl, Message: maskedMessage(dl.Message), Attempts: attempts, CanAct: vw.CanAct()}
+	d := &deliveryData{D: dl, Message: maskedMessage(dl.Message, vw.PII), Attempts: attempts, CanAct: vw.CanAct()}
 	c.render(w, http.StatusOK, "delivery", c.newView(r, "deliveries", "delivery.title", d))
 }
 

@@ -104,8 +104,11 @@ func (c *pages) orders(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
+	vw, _ := viewer(r)
 	for _, rec := range page.Records {
-		rec.Order = rec.Order.Masked()
+		if !vw.PII {
+			rec.Order = rec.Order.Masked()
+		}
 		d.Rows = append(d.Rows, rec)
 	}
 	if page.More {
@@ -166,10 +169,17 @@ func (c *pages) order(w http.ResponseWriter, r *http.Request) {
 		c.internal(w, r, err)
 		return
 	}
+	// A viewer who may see PII (an admin) sees the order as stored; the
+	// read is logged, as the API logs its unmasked reads.
+	vw, _ := viewer(r)
 	pii := piiOf(rec.Order)
 	d := &orderData{Rec: rec}
-	masked := rec.Order.Masked()
-	d.Rec = &store.Record{ID: rec.ID, Order: masked, Version: rec.Version, FirstSeenAt: rec.FirstSeenAt, UpdatedAt: rec.UpdatedAt}
+	if vw.PII {
+		pii = nil
+		c.Log.Info("PII read", "user", vw.Name, "path", r.URL.Path)
+	} else {
+		d.Rec = &store.Record{ID: rec.ID, Order: rec.Order.Masked(), Version: rec.Version, FirstSeenAt: rec.FirstSeenAt, UpdatedAt: rec.UpdatedAt}
+	}
 	if d.Events, err = c.Store.Events(r.Context(), rec.ID); err != nil {
 		c.internal(w, r, err)
 		return
@@ -188,7 +198,7 @@ func (c *pages) order(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		d.Raw, d.RawVersion = maskRaw(latest.Raw, pii), latest.Version
+		d.Raw, d.RawVersion = showRaw(latest.Raw, pii, vw.PII), latest.Version
 	}
 	ds, err := c.Store.ListDeliveries(r.Context(), store.DeliveryFilter{OrderID: rec.ID, Limit: 100})
 	if err != nil {
@@ -260,6 +270,19 @@ func maskText(s string, pii []piiValue) string {
 		s = strings.ReplaceAll(s, p.clear, p.masked)
 	}
 	return s
+}
+
+// showRaw is the payload as stored (indented when JSON) for a viewer who
+// may see PII, else masked.
+func showRaw(raw []byte, pii []piiValue, clear bool) string {
+	if !clear {
+		return maskRaw(raw, pii)
+	}
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 // maskRaw shows a stored payload with its PII masked: in JSON every value
@@ -347,8 +370,11 @@ func maskField(key, s string) string {
 
 // maskedMessage is a delivery's message as the REST API shows it to a
 // caller that may not see PII.
-func maskedMessage(m json.RawMessage) string {
-	masked := console.MaskContacts(m)
+func maskedMessage(m json.RawMessage, clear bool) string {
+	masked := m
+	if !clear {
+		masked = console.MaskContacts(m)
+	}
 	var b bytes.Buffer
 	if err := json.Indent(&b, masked, "", "  "); err != nil {
 		return string(masked)

@@ -259,6 +259,23 @@ func TestRoleHidesButtons(t *testing.T) {
 	}
 }
 
+func TestPIIViewer(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		pii  bool
+		path string
+	}{
+		{true, "/orders"}, {true, "/orders/shop/M1001"}, {false, "/orders"}, {false, "/orders/shop/M1001"},
+	}
+	for _, tt := range tests {
+		f.as(Viewer{Name: "张管理", Role: RoleAdmin, CSRF: csrfToken, PII: tt.pii})
+		body := html.UnescapeString(f.do(t, "GET", tt.path, nil).Body.String())
+		if strings.Contains(body, buyerPhone) != tt.pii || strings.Contains(body, "138****1234") == tt.pii {
+			t.Errorf("GET %s with PII %v: unmasked phone shown = %v", tt.path, tt.pii, strings.Contains(body, buyerPhone))
+		}
+	}
+}
+
 func TestLanguage(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct {

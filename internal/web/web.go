@@ -38,6 +38,8 @@ type Viewer struct {
 	// Lang is the viewer's language, zh-CN or en; the orderhub_lang cookie
 	// (set by the language switch) takes precedence.
 	Lang string
+	// PII: the viewer may see buyers' data unmasked.
+	PII bool
 }
 
 // CanAct reports whether the viewer may retry, skip and resend.
@@ -110,8 +112,12 @@ var routes = []string{
 	"GET /syncs",
 	"GET /rules",
 	"POST /lang",
-	"GET /assets/",
+	AssetsPattern,
 }
+
+// AssetsPattern serves the embedded stylesheet and script, which hold
+// nothing private.
+const AssetsPattern = "GET /assets/"
 
 // Patterns are the mux patterns the console answers, to be routed to
 // Handler's handler.

@@ -311,6 +311,17 @@ func TestLanguage(t *testing.T) {
 			}
 		})
 	}
+	// A user the store knows keeps the choice.
+	if _, err := f.store.CreateUser(context.Background(), "王芳", "viewer", "x", placed); err != nil {
+		t.Fatal(err)
+	}
+	f.as(Viewer{Name: "王芳", Role: RoleViewer, CSRF: csrfToken})
+	if w := f.do(t, "POST", "/lang", url.Values{"csrf_token": {csrfToken}, "lang": {"en"}}); w.Code != 303 {
+		t.Fatalf("POST /lang as a store user = %d", w.Code)
+	}
+	if u, err := f.store.GetUser(context.Background(), "王芳"); err != nil || u.Lang != "en" {
+		t.Fatalf("the user's language after the switch: %q, %v; want en", u.Lang, err)
+	}
 	f.as(Viewer{Name: "a", Role: RoleViewer, CSRF: csrfToken})
 	en := f.do(t, "GET", "/orders/shop/M1001", nil, &http.Cookie{Name: langCookie, Value: "en"}).Body.String()
 	for _, s := range []string{`<html lang="en">`, "Timeline", "Written to target", "Raw payload", ">中文</button>", "Times are in Asia/Shanghai"} {

@@ -2,12 +2,15 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"orderhub/internal/store"
 )
 
 // Languages the console speaks; the first is the default.
@@ -173,6 +176,15 @@ func (c *pages) lang(w http.ResponseWriter, r *http.Request) {
 	if !knownLang(l) {
 		c.fail(w, r, http.StatusBadRequest, "error.lang", l)
 		return
+	}
+	// A signed-in user's choice is kept with the user (as PUT /v1/me/lang
+	// keeps it), so it follows them to another browser; the cookie makes
+	// it hold in this one at once, and for a viewer the store does not
+	// know (an API token).
+	if signed && v.CSRF != "" {
+		if err := c.Store.SetUserLang(r.Context(), v.Name, l, time.Now()); err != nil && !errors.Is(err, store.ErrNotFound) {
+			c.Log.Error("console: keeping the language of a user", "user", v.Name, "err", err)
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, localPath(r.PostFormValue("next")), http.StatusSeeOther)

@@ -47,6 +47,11 @@ type Runtime struct {
 	// Auth.Middleware and auth.RequirePage in front of themselves.
 	Auth *auth.Auth
 
+	// Routes are the API's routes (METHOD /path), which the OpenAPI
+	// document must list; the console's pages and sign-in are not among
+	// them.
+	Routes []string
+
 	handler http.Handler
 }
 
@@ -93,12 +98,28 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	sort.Strings(channels)
 	api.RegisterPeople(mux, cfg.People, channels)
+	// The links mails carry are signed by a key every node reads from the
+	// store; it is made on first use.
+	key, err := a.store.LinkSecret(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	var tracked []string
+	for _, name := range channels {
+		if k, ok := connector.Lookup(su.Endpoints[name].Kind); ok && k.Send != nil && k.Send.Tracking {
+			tracked = append(tracked, name)
+		}
+	}
+	api.RegisterLinks(mux, notify.NewLinks(key, su.Rules.LinkBase()), cfg.People, channels, tracked)
 	templates := map[string]string{}
 	for name, r := range cfg.Rules {
 		templates[name] = r.Template
 	}
 	api.RegisterStats(mux, templates)
 	api.RegisterDashboard(mux)
+	if err := api.RegisterOpenAPI(mux); err != nil {
+		return nil, err
+	}
 	// The console's pages, over the same store and actions as the API,
 	// behind sign-in: a request without a session goes to /login, and a
 	// POST without the session's CSRF token is refused before the page
@@ -115,6 +136,11 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	for _, r := range api.Routes() {
+		rt.Routes = append(rt.Routes, r.Pattern)
+	}
+	rt.Routes = append(rt.Routes, api.PublicRoutes()...)
+	rt.Routes = append(rt.Routes, "POST /v1/push/{source}", "GET /healthz", "GET /metrics")
 	rt.handler = mux
 	return rt, nil
 }

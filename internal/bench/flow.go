@@ -152,13 +152,18 @@ func RunFlow(ctx context.Context, o FlowOptions) (*FlowReport, error) {
 }
 
 func medianRate(rs []FlowRound) float64 {
-	if len(rs) == 0 {
-		return 0
-	}
 	xs := make([]float64, len(rs))
 	for i, r := range rs {
 		xs[i] = r.Rate
 	}
+	return median(xs)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	xs = slices.Clone(xs)
 	slices.Sort(xs)
 	if len(xs)%2 == 1 {
 		return xs[len(xs)/2]
@@ -462,22 +467,29 @@ func realRound(ctx context.Context, o FlowOptions, seed uint64) (FlowRound, map[
 // freshStore is an empty store for one round: a new SQLite file, or a new
 // database on the PostgreSQL server of o.Store (dropped afterwards).
 func freshStore(ctx context.Context, o FlowOptions, seed uint64) (string, func(), error) {
-	if o.Store == "sqlite" {
-		dir := filepath.Join(o.Dir, fmt.Sprintf("round-%d-%d", seed, time.Now().UnixNano()))
+	return roundStore(ctx, o.Store, o.Dir, "flow", seed)
+}
+
+// roundStore is an empty store for one round of the bench called what:
+// a new SQLite file in dir when store is "sqlite", or a new database on
+// the PostgreSQL server store names (dropped afterwards).
+func roundStore(ctx context.Context, store, dir, what string, seed uint64) (string, func(), error) {
+	if store == "sqlite" {
+		dir := filepath.Join(dir, fmt.Sprintf("round-%d-%d", seed, time.Now().UnixNano()))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", nil, err
 		}
 		return "sqlite://" + filepath.Join(dir, "hub.db"), func() { os.RemoveAll(dir) }, nil
 	}
-	u, err := url.Parse(o.Store)
+	u, err := url.Parse(store)
 	if err != nil {
 		return "", nil, fmt.Errorf("--store: %w", err)
 	}
-	admin, err := sql.Open("pgx", o.Store)
+	admin, err := sql.Open("pgx", store)
 	if err != nil {
 		return "", nil, err
 	}
-	name := fmt.Sprintf("orderhub_bench_flow_%d_%d", os.Getpid(), seed)
+	name := fmt.Sprintf("orderhub_bench_%s_%d_%d", what, os.Getpid(), seed)
 	if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("--store: %w", err)
@@ -522,7 +534,10 @@ func (r *FlowReport) Print(w io.Writer) {
 }
 
 func goalMet(r *FlowReport) string {
-	rate, ratio := r.RealMedian >= r.GoalRate, r.Ratio >= r.GoalRatio
+	return goalVerdict(r.RealMedian >= r.GoalRate, r.Ratio >= r.GoalRatio)
+}
+
+func goalVerdict(rate, ratio bool) string {
 	switch {
 	case rate && ratio:
 		return "met"

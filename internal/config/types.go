@@ -192,6 +192,8 @@ type Rule struct {
 	To []string `yaml:"to" doc:"who the message is for: person keys, group:NAME, dept:ID (钉钉 department), all, buyer; with to:, channels are tried in order, the next when one fails for good"`
 	// Escalate sends to the next channel of the chain when a message is not
 	// read in time (channels that report reads: dingtalk_app).
+	// Track turns email open and click tracking off with false.
+	Track    *bool     `yaml:"track" doc:"false: mails of this rule carry no open pixel and no tracked links (default true)"`
 	Escalate *Escalate `yaml:"escalate" doc:"unread_after: 15m sends to the next channel when the message is not read by then"`
 	// QuietHours overrides the configuration's for this rule.
 	QuietHours *QuietHours `yaml:"quiet_hours" doc:"overrides the top-level quiet_hours for this rule; off: true sends at any hour"`

@@ -46,6 +46,18 @@ type Message struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Priority is the rule's: low, normal, high or critical.
 	Priority string `json:"priority,omitempty"`
+	// Track, when set, asks a channel that can (email) to report openings
+	// and clicks; the hub fills it when it sends, unless the rule says
+	// track: false.
+	Track *Tracking `json:"-"`
+}
+
+// Tracking is how a sent message reports that it was read: the address of
+// an open pixel, and a function that turns a link into one the hub counts
+// a click on before it redirects.
+type Tracking struct {
+	OpenPixel string
+	Click     func(target string) string
 }
 
 // Recipient is one addressee of a channel that sends to people: a
@@ -64,6 +76,11 @@ type Recipient struct {
 	All    bool   `json:"all,omitempty"`
 	Mobile string `json:"mobile,omitempty"`
 	Email  string `json:"email,omitempty"`
+	// UnsubscribeURL is this person's one-click unsubscribe link for the
+	// channel the message goes out on, signed by the hub when it sends
+	// (never stored with the message: it names the channel it is sent on).
+	// Empty for addressees who are not configured people.
+	UnsubscribeURL string `json:"-"`
 }
 
 // ReadTracker is a Sender whose provider says, after a message was sent,
@@ -131,6 +148,9 @@ type SendCapability struct {
 	// Payload reports that the kind sends Message.Payload (the event and
 	// the order as data), which is then filled in for it.
 	Payload bool
+	// Tracking reports that the kind counts openings and clicks of what it
+	// sends (Message.Track), for the statistics.
+	Tracking bool
 	// Variants are other ways the same account sends (钉钉's DING by app,
 	// SMS or phone), which a rule names as channel steps PREFIX:NAME
 	// (ding:phone) or SYSTEM:NAME.

@@ -28,6 +28,12 @@ type API struct {
 	loc    *time.Location
 	log    *slog.Logger
 	routes []Route
+	// public are the routes that take no session and no token: links in
+	// messages, each carrying a signed token that is its own capability.
+	public []string
+	// tracked are the systems whose messages report openings and clicks
+	// (email), for the statistics' rates.
+	tracked map[string]bool
 }
 
 // Route is one registered /v1 route and the role it needs.
@@ -61,6 +67,17 @@ func (a *API) handle(mux *http.ServeMux, pattern string, need auth.Role, h http.
 	a.routes = append(a.routes, Route{Pattern: pattern, Role: need})
 	mux.Handle(pattern, a.auth.Middleware(auth.Require(need)(h)))
 }
+
+// handlePublic registers h at pattern with no sign-in at all. Only the
+// links messages carry use it: their signed token is the whole permission,
+// and TestPublicRoutes lists every such route.
+func (a *API) handlePublic(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	a.public = append(a.public, pattern)
+	mux.HandleFunc(pattern, h)
+}
+
+// PublicRoutes lists the routes registered without a role.
+func (a *API) PublicRoutes() []string { return slices.Clone(a.public) }
 
 // Register adds the order routes, and GET /v1/me, to mux.
 func (a *API) Register(mux *http.ServeMux) {

@@ -35,11 +35,15 @@ type NotifyStat struct {
 	Unread    int `json:"unread"`
 	Escalated int `json:"escalated"`
 	Opened    int `json:"opened"`
+	// Clicked counts mails in which a tracked link was followed.
+	Clicked int `json:"clicked"`
 	// DeliveredRate is (sent + merged) / all settled; ReadRate read of the
-	// tracked; OpenRate opened of the inbox messages.
+	// tracked; OpenRate opened of the inbox messages, or of the mails sent;
+	// ClickRate clicked of the mails sent.
 	DeliveredRate float64 `json:"delivered_rate"`
 	ReadRate      float64 `json:"read_rate"`
 	OpenRate      float64 `json:"open_rate"`
+	ClickRate     float64 `json:"click_rate"`
 	inbox         int
 }
 
@@ -83,6 +87,8 @@ func (a *API) notificationStats(w http.ResponseWriter, r *http.Request, template
 		default:
 			s.Waiting += d.Count
 		}
+		s.Opened += d.Opened
+		s.Clicked += d.Clicked
 		switch d.ReadState {
 		case "read":
 			s.Read += d.Count
@@ -107,6 +113,10 @@ func (a *API) notificationStats(w http.ResponseWriter, r *http.Request, template
 		}
 		if s.inbox > 0 {
 			s.OpenRate = float64(s.Opened) / float64(s.inbox)
+		}
+		if a.tracked[s.System] && s.Sent > 0 {
+			s.OpenRate = float64(s.Opened) / float64(s.Sent)
+			s.ClickRate = float64(s.Clicked) / float64(s.Sent)
 		}
 		out = append(out, *s)
 	}

@@ -51,6 +51,8 @@ type Rule struct {
 	// OverridePreferences: a critical rule that reaches people whatever
 	// they muted or chose.
 	OverridePreferences bool
+	// Track: email from the rule carries an open pixel and tracked links.
+	Track bool
 
 	when     *condition
 	text     *text
@@ -142,7 +144,8 @@ func Compile(cfg *config.Config) (*Rules, []error) {
 	for _, name := range names {
 		cr := cfg.Rules[name]
 		r := &Rule{Name: name, Channels: cr.Channels, Template: cr.Template, Language: cr.Language,
-			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, OverridePreferences: cr.OverridePreferences, digest: cr.Digest}
+			Priority: cr.Priority, AtMobiles: cr.At.Mobiles, AtAll: cr.At.All, OverridePreferences: cr.OverridePreferences, digest: cr.Digest,
+			Track: cr.Track == nil || *cr.Track}
 		if r.Language == "" {
 			r.Language = Languages[0]
 		}
@@ -265,6 +268,9 @@ func apiBase(listen string) string {
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }
+
+// LinkBase is the hub's address as the messages' links carry it.
+func (rs *Rules) LinkBase() string { return rs.base }
 
 // Rule returns the compiled rule of that name.
 func (rs *Rules) Rule(name string) (*Rule, bool) {

@@ -58,12 +58,19 @@ func ParseMoney(s string) (Money, error) {
 
 // String formats the amount with exactly two decimals.
 func (m Money) String() string {
-	v := int64(m)
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
+	// Appended by hand, not with fmt.Sprintf: every message rendered and
+	// every order written formats its amounts, and Sprintf took about 4% of
+	// the delivery path's CPU (BenchmarkDeliver's profile).
+	var b [24]byte
+	out := b[:0]
+	u := uint64(m)
+	if m < 0 {
+		out = append(out, '-')
+		u = -u // also right for the most negative amount
 	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+	out = strconv.AppendUint(out, u/100, 10)
+	f := u % 100
+	return string(append(out, '.', byte('0'+f/10), byte('0'+f%10)))
 }
 
 // MarshalJSON writes the amount as a decimal string.

@@ -3,6 +3,7 @@ package order_test
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -90,6 +91,7 @@ func TestMoneyString(t *testing.T) {
 		want string
 	}{
 		{0, "0.00"}, {1, "0.01"}, {10, "0.10"}, {99, "0.99"}, {100, "1.00"}, {-1, "-0.01"}, {-150, "-1.50"}, {123456789, "1234567.89"},
+		{-100, "-1.00"}, {math.MaxInt64, "92233720368547758.07"}, {math.MinInt64, "-92233720368547758.08"},
 	} {
 		if got := tc.m.String(); got != tc.want {
 			t.Errorf("Money(%d).String() = %q, want %q", tc.m, got, tc.want)

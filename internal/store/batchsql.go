@@ -51,7 +51,32 @@ var (
 		head:    `INSERT INTO order_timeline (order_id, at, stage, detail) VALUES `,
 		pgTypes: []string{"bigint", "bigint", "text", "text"}}
 
-	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline}
+	// A delivery already recorded is left out and returns no row; the rows
+	// returned tell which messages to write (qInsertMessages).
+	qQueueDeliveries = &batchQuery{name: "queue deliveries", cols: 19, returns: true,
+		head: `INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
+			priority, state, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `,
+		tail: ` ON CONFLICT (dedupe_key, system) DO NOTHING RETURNING id, dedupe_key, system`,
+		pgTypes: []string{"text", "text", "text", "text", "bigint", "text", "text", "text", "text", "text", "text",
+			"bigint", "text", "text", "bigint", "bigint", "bigint", "text", "bigint"}}
+	qInsertMessages = &batchQuery{name: "insert messages", cols: 2,
+		head:    `INSERT INTO delivery_messages (delivery_id, message) VALUES `,
+		pgTypes: []string{"bigint", "text"}}
+	// The deliveries whose calls begin, joined with a list of (id, time)
+	// rather than named in an IN list: a statement with a step's ids
+	// written in it was parsed anew for every step.
+	qMarkSending = &batchQuery{name: "mark sending", cols: 2,
+		head: `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (VALUES `,
+		tail: `) AS v WHERE deliveries.id = v.column1`,
+		pg: `UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = v.at
+			FROM unnest($1::bigint[], $2::bigint[]) AS v (id, at) WHERE deliveries.id = v.id`,
+		pgTypes: []string{"bigint", "bigint"}}
+	qStartAttempts = &batchQuery{name: "start attempts", cols: 4,
+		head:    `INSERT INTO delivery_attempts (delivery_id, system, attempt, at) VALUES `,
+		pgTypes: []string{"bigint", "text", "bigint", "bigint"}}
+
+	batchQueries = []*batchQuery{qLoadCurrent, qUpsertOrders, qInsertVersions, qInsertEvents, qInsertTimeline,
+		qQueueDeliveries, qInsertMessages, qMarkSending, qStartAttempts}
 )
 
 const upsertOrdersTail = ` ON CONFLICT (source, order_no) DO UPDATE SET version = excluded.version, status = excluded.status,
@@ -136,12 +161,20 @@ func (q *batchQuery) sql(rows int) string {
 // allow. row appends row i's arguments; scan, for queries that return rows,
 // reads each one.
 func (s *Store) chunks(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) error {
+	_, err := s.runChunks(ctx, tx, q, n, row, scan)
+	return err
+}
+
+// runChunks is chunks that also returns how many rows a statement that
+// returns none changed (an insert that skips conflicts: how many it added).
+func (s *Store) runChunks(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) (int64, error) {
 	if n == 0 {
-		return nil
+		return 0, nil
 	}
 	if s.dialect == Postgres {
 		return s.arrays(ctx, tx, q, n, row, scan)
 	}
+	var affected int64
 	args := make([]any, 0, min(n, chunkSizes[0])*q.cols)
 	for start := 0; start < n; {
 		size := chunkSizes[len(chunkSizes)-1]
@@ -157,15 +190,19 @@ func (s *Store) chunks(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, ro
 		}
 		st := tx.StmtContext(ctx, s.stmts[stmtKey{q, size}])
 		if !q.returns {
-			if _, err := st.ExecContext(ctx, args...); err != nil {
-				return err
+			res, err := st.ExecContext(ctx, args...)
+			if err != nil {
+				return affected, err
+			}
+			if k, err := res.RowsAffected(); err == nil {
+				affected += k
 			}
 		} else if err := scanAll(ctx, st, args, scan); err != nil {
-			return err
+			return affected, err
 		}
 		start += size
 	}
-	return nil
+	return affected, nil
 }
 
 func scanAll(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
@@ -184,7 +221,7 @@ func scanAll(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows)
 
 // arrays runs q over n rows as one PostgreSQL statement: the rows' values
 // go in as one array per column.
-func (s *Store) arrays(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) error {
+func (s *Store) arrays(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, row func(i int, args []any) []any, scan func(*sql.Rows) error) (int64, error) {
 	flat := make([]any, 0, n*q.cols)
 	for i := 0; i < n; i++ {
 		flat = row(i, flat)
@@ -211,13 +248,17 @@ func (s *Store) arrays(ctx context.Context, tx *sql.Tx, q *batchQuery, n int, ro
 			}
 			cols[c] = v
 		default:
-			return fmt.Errorf("store: %s: column %d has values of type %T", q.name, c, flat[c])
+			return 0, fmt.Errorf("store: %s: column %d has values of type %T", q.name, c, flat[c])
 		}
 	}
 	st := tx.StmtContext(ctx, s.stmts[stmtKey{q, 0}])
 	if !q.returns {
-		_, err := st.ExecContext(ctx, cols...)
-		return err
+		res, err := st.ExecContext(ctx, cols...)
+		if err != nil {
+			return 0, err
+		}
+		k, _ := res.RowsAffected()
+		return k, nil
 	}
-	return scanAll(ctx, st, cols, scan)
+	return 0, scanAll(ctx, st, cols, scan)
 }

@@ -102,9 +102,16 @@ type Attempt struct {
 	MessageID string    `json:"message_id,omitempty"`
 }
 
+// deliveryCols are read FROM deliveryRows: the message comes from its own
+// table (a digest between NewDigest and SetMessage has none yet).
 const deliveryCols = `id, system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang, priority, state,
-	message, digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
+	COALESCE(delivery_messages.message, '{}'), digest_id, merged, wait, attempts, due_at, created_at, updated_at, sent_at, message_id, code, cut,
 	error_class, error_code, error_message, error_hint, fallback, escalate_after, check_at, read_state`
+
+// deliveryRows is what deliveryCols are read from. Only the message is in
+// delivery_messages, and its columns are named apart from the deliveries',
+// so the conditions on deliveries need no table name.
+const deliveryRows = `deliveries LEFT JOIN delivery_messages ON delivery_messages.delivery_id = deliveries.id`
 
 func scanDelivery(scan func(...any) error) (Delivery, error) {
 	var d Delivery
@@ -162,45 +169,59 @@ type NewDelivery struct {
 	EscalateAfter time.Duration
 }
 
-// queueChunk is the most rows one QueueDeliveries statement carries.
-const queueChunk = 100
-
 // QueueDeliveries records messages inside tx, each once: one whose
 // (Key, System) is already recorded is left as it is, so an event
 // dispatched again makes no second message. It returns how many were new.
+// The rows go in statements prepared once (batchsql.go): parsing a
+// statement of a hundred rows anew cost as much as running it.
 func (s *Store) QueueDeliveries(ctx context.Context, tx *sql.Tx, ds []NewDelivery, now time.Time) (int, error) {
-	n := now.UnixMicro()
-	var added int64
-	args := make([]any, 0, min(len(ds), queueChunk)*20)
-	var q strings.Builder
-	for start := 0; start < len(ds); start += queueChunk {
-		chunk := ds[start:min(start+queueChunk, len(ds))]
-		q.Reset()
-		args = args[:0]
-		q.WriteString(`INSERT INTO deliveries (system, rule, dedupe_key, kind, order_id, source, order_no, event, total, status, lang,
-			priority, state, message, wait, due_at, created_at, updated_at, fallback, escalate_after) VALUES `)
-		for i, d := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			due := d.DueAt.UnixMicro()
-			if d.DueAt.IsZero() {
-				due = n
-			}
-			args = append(args, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
-				d.Priority, string(d.State), string(d.Message), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
-		}
-		q.WriteString(` ON CONFLICT (dedupe_key, system) DO NOTHING`)
-		res, err := tx.ExecContext(ctx, s.rebind(q.String()), args...)
-		if err != nil {
-			return 0, fmt.Errorf("store: queueing %d messages (the first: %s to %s): %w", len(chunk), chunk[0].Key, chunk[0].System, err)
-		}
-		if k, err := res.RowsAffected(); err == nil {
-			added += k
-		}
+	if len(ds) == 0 {
+		return 0, nil
 	}
-	return int(added), nil
+	n := now.UnixMicro()
+	// The rows the insert returns are the new deliveries, each matched back
+	// to its message. They come in the order given as a rule, so the search
+	// for each starts after the last one found; the order is not promised,
+	// so it goes round the whole list before giving up.
+	type added struct {
+		id int64
+		i  int
+	}
+	var news []added
+	next := 0
+	err := s.chunks(ctx, tx, qQueueDeliveries, len(ds), func(i int, a []any) []any {
+		d := &ds[i]
+		due := d.DueAt.UnixMicro()
+		if d.DueAt.IsZero() {
+			due = n
+		}
+		return append(a, d.System, d.Rule, d.Key, d.Kind, d.OrderID, d.Source, d.OrderNo, d.Event, d.Total, d.Status, d.Lang,
+			int64(d.Priority), string(d.State), d.Wait, due, n, n, strings.Join(d.Fallback, ","), d.EscalateAfter.Microseconds())
+	}, func(rows *sql.Rows) error {
+		var id int64
+		var key, system string
+		if err := rows.Scan(&id, &key, &system); err != nil {
+			return err
+		}
+		for k := range len(ds) {
+			j := (next + k) % len(ds)
+			if ds[j].Key == key && ds[j].System == system {
+				news = append(news, added{id, j})
+				next = j + 1
+				return nil
+			}
+		}
+		return fmt.Errorf("the new delivery %d (%s to %s) is none of those queued", id, key, system)
+	})
+	if err == nil {
+		err = s.chunks(ctx, tx, qInsertMessages, len(news), func(i int, a []any) []any {
+			return append(a, news[i].id, string(ds[news[i].i].Message))
+		}, nil)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: queueing %d messages (the first: %s to %s): %w", len(ds), ds[0].Key, ds[0].System, err)
+	}
+	return len(news), nil
 }
 
 // Endpoint is an endpoint's standing: paused after a throttling answer or
@@ -289,7 +310,7 @@ func (s *Store) RecentCalls(ctx context.Context, tx *sql.Tx, system string, sinc
 // RequeueStale puts back in the queue the deliveries of system left
 // sending since before: their node died during the call. It returns them.
 func (s *Store) RequeueStale(ctx context.Context, tx *sql.Tx, system string, before, now time.Time) ([]Delivery, error) {
-	stale, err := s.queryDeliveries(ctx, tx, "stale deliveries", `SELECT `+deliveryCols+` FROM deliveries
+	stale, err := s.queryDeliveries(ctx, tx, "stale deliveries", `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'sending' AND updated_at < ? ORDER BY id`, system, before.UnixMicro())
 	if err != nil || len(stale) == 0 {
 		return nil, err
@@ -345,14 +366,14 @@ func (s *Store) QueuedCount(ctx context.Context, tx *sql.Tx, system string, now 
 // Queued reads up to limit messages of system's queue that may go at now,
 // the most urgent first and otherwise in the order they were queued.
 func (s *Store) Queued(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, tx, "the queue of "+system, `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'queued' AND due_at <= ? ORDER BY priority DESC, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
 // DueCollected reads up to limit messages digest rules collected for
 // system whose clock time has come, by rule and in order.
 func (s *Store) DueCollected(ctx context.Context, tx *sql.Tx, system string, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, tx, "the due digests of "+system, `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, tx, "the due digests of "+system, `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE system = ? AND state = 'collecting' AND due_at <= ? ORDER BY rule, due_at, id LIMIT ?`, system, now.UnixMicro(), limit)
 }
 
@@ -373,8 +394,8 @@ func (s *Store) CollectedCount(ctx context.Context, tx *sql.Tx, system, rule str
 func (s *Store) NewDigest(ctx context.Context, tx *sql.Tx, d NewDelivery, members []int64, now time.Time) (int64, error) {
 	n := now.UnixMicro()
 	var id int64
-	err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO deliveries (system, rule, dedupe_key, kind, lang, priority, state, message, merged, wait,
-		due_at, created_at, updated_at) VALUES (?, ?, ?, 'digest', ?, ?, 'sending', '{}', ?, ?, ?, ?, ?) RETURNING id`),
+	err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO deliveries (system, rule, dedupe_key, kind, lang, priority, state, merged, wait,
+		due_at, created_at, updated_at) VALUES (?, ?, ?, 'digest', ?, ?, 'sending', ?, ?, ?, ?, ?) RETURNING id`),
 		d.System, d.Rule, d.Key, d.Lang, d.Priority, len(members), d.Wait, n, n, n).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: recording a digest of %d messages for %s: %w", len(members), d.System, err)
@@ -391,7 +412,8 @@ func (s *Store) NewDigest(ctx context.Context, tx *sql.Tx, d NewDelivery, member
 
 // SetMessage replaces a delivery's rendered message inside tx.
 func (s *Store) SetMessage(ctx context.Context, tx *sql.Tx, id int64, msg []byte) error {
-	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET message = ? WHERE id = ?`), string(msg), id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO delivery_messages (delivery_id, message) VALUES (?, ?)
+		ON CONFLICT (delivery_id) DO UPDATE SET message = excluded.message`), id, string(msg)); err != nil {
 		return fmt.Errorf("store: recording the message of delivery %d: %w", id, err)
 	}
 	return nil
@@ -407,27 +429,19 @@ type AttemptStart struct {
 // they are being made: the deliveries are marked sending and each call's
 // start is written where the endpoint's pace is counted from.
 func (s *Store) StartAttempts(ctx context.Context, tx *sql.Tx, system string, starts []AttemptStart, now time.Time) error {
+	if len(starts) == 0 {
+		return nil
+	}
 	n := now.UnixMicro()
-	for start := 0; start < len(starts); start += queueChunk {
-		chunk := starts[start:min(start+queueChunk, len(starts))]
-		var q strings.Builder
-		args := make([]any, 0, len(chunk)*4)
-		ids := make([]int64, len(chunk))
-		q.WriteString(`INSERT INTO delivery_attempts (delivery_id, system, attempt, at) VALUES `)
-		for i, a := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?, ?, ?, ?)`)
-			args = append(args, a.DeliveryID, system, a.Attempt, n)
-			ids[i] = a.DeliveryID
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
-			return fmt.Errorf("store: recording %d calls to %s: %w", len(chunk), system, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id IN (`+idList(ids)+`)`), n); err != nil {
-			return fmt.Errorf("store: marking %d deliveries to %s sending: %w", len(chunk), system, err)
-		}
+	if err := s.chunks(ctx, tx, qStartAttempts, len(starts), func(i int, a []any) []any {
+		return append(a, starts[i].DeliveryID, system, int64(starts[i].Attempt), n)
+	}, nil); err != nil {
+		return fmt.Errorf("store: recording %d calls to %s: %w", len(starts), system, err)
+	}
+	if err := s.chunks(ctx, tx, qMarkSending, len(starts), func(i int, a []any) []any {
+		return append(a, starts[i].DeliveryID, n)
+	}, nil); err != nil {
+		return fmt.Errorf("store: marking %d deliveries to %s sending: %w", len(starts), system, err)
 	}
 	return nil
 }
@@ -453,30 +467,34 @@ type AttemptOutcome struct {
 	HoldUntil time.Time
 }
 
-// FinishAttempts records the answers of calls inside tx.
+// FinishAttempts records the answers of calls inside tx. Calls answered
+// alike (most often: every call of a step sent, with the same code) are
+// settled together, two statements for each chunk of them, rather than two
+// a call.
 func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOutcome, now time.Time) error {
 	if len(outs) == 0 {
 		return nil
 	}
 	n := now.UnixMicro()
-	upd, err := tx.PrepareContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
-		cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
-		attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
-		error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id = ?`))
-	if err != nil {
-		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
+	type answer struct {
+		o  AttemptOutcome // without its DeliveryID
+		id []int64
 	}
-	defer upd.Close()
-	// Only the call in flight is settled: an attempt given back
-	// (SpendNoAttempt) or counted afresh by Resend makes the next call
-	// reuse its number, and the earlier call's record must keep its answer.
-	att, err := tx.PrepareContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
-		WHERE delivery_id = ? AND attempt = ? AND outcome = 'in_flight'`))
-	if err != nil {
-		return fmt.Errorf("store: recording %d answers: %w", len(outs), err)
-	}
-	defer att.Close()
+	var answers []*answer
+	byAnswer := make(map[AttemptOutcome]*answer)
 	for _, o := range outs {
+		id := o.DeliveryID
+		o.DeliveryID = 0
+		a := byAnswer[o]
+		if a == nil {
+			a = &answer{o: o}
+			byAnswer[o] = a
+			answers = append(answers, a)
+		}
+		a.id = append(a.id, id)
+	}
+	for _, a := range answers {
+		o := a.o
 		cut := 0
 		if o.Cut {
 			cut = 1
@@ -485,21 +503,37 @@ func (s *Store) FinishAttempts(ctx context.Context, tx *sql.Tx, outs []AttemptOu
 		if o.SpendNoAttempt {
 			giveBack = 1
 		}
-		if _, err := upd.ExecContext(ctx, string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
-			giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n, o.DeliveryID); err != nil {
-			return fmt.Errorf("store: recording the answer for delivery %d: %w", o.DeliveryID, err)
-		}
-		if _, err := att.ExecContext(ctx, n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.DeliveryID, o.Attempt); err != nil {
-			return fmt.Errorf("store: recording attempt %d of delivery %d: %w", o.Attempt, o.DeliveryID, err)
+		for start := 0; start < len(a.id); start += finishChunk {
+			chunk := a.id[start:min(start+finishChunk, len(a.id))]
+			ids := idList(chunk)
+			if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE deliveries SET state = ?, code = ?, message_id = CASE WHEN ? = '' THEN message_id ELSE ? END,
+				cut = ?, wait = CASE WHEN ? = '' THEN wait ELSE ? END, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END,
+				attempts = attempts - ?, due_at = CASE WHEN ? > 0 THEN ? ELSE due_at END, check_at = CASE WHEN ? = 'sent' AND escalate_after > 0 THEN ? + escalate_after ELSE check_at END,
+				error_class = ?, error_code = ?, error_message = ?, error_hint = ?, updated_at = ? WHERE id IN (`+ids+`)`),
+				string(o.State), o.Code, o.MessageID, o.MessageID, cut, o.Wait, o.Wait, string(o.State), n,
+				giveBack, unmicros(o.HoldUntil), unmicros(o.HoldUntil), string(o.State), n, o.Error.Class, o.Error.Code, o.Error.Message, o.Error.Hint, n); err != nil {
+				return fmt.Errorf("store: recording the answer for %d deliveries (the first: %d): %w", len(chunk), chunk[0], err)
+			}
+			// Only the call in flight is settled: an attempt given back
+			// (SpendNoAttempt) or counted afresh by Resend makes the next
+			// call reuse its number, and the earlier call's record must
+			// keep its answer.
+			if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE delivery_attempts SET done_at = ?, outcome = ?, code = ?, message = ?, message_id = ?
+				WHERE delivery_id IN (`+ids+`) AND attempt = ? AND outcome = 'in_flight'`), n, o.Outcome, o.Code, o.Error.Message, o.MessageID, o.Attempt); err != nil {
+				return fmt.Errorf("store: recording attempt %d of %d deliveries (the first: %d): %w", o.Attempt, len(chunk), chunk[0], err)
+			}
 		}
 	}
 	return nil
 }
 
+// finishChunk is the most deliveries one FinishAttempts statement settles.
+const finishChunk = 500
+
 // DueReadChecks reads up to limit sent deliveries whose read status is
 // due to be asked, oldest first.
 func (s *Store) DueReadChecks(ctx context.Context, now time.Time, limit int) ([]Delivery, error) {
-	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM deliveries
+	return s.queryDeliveries(ctx, s.read, "due read checks", `SELECT `+deliveryCols+` FROM `+deliveryRows+`
 		WHERE check_at > 0 AND check_at <= ? ORDER BY check_at, id LIMIT ?`, now.UnixMicro(), limit)
 }
 
@@ -570,6 +604,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 	}
 	if f.Digest != 0 {
 		add("digest_id = ?", f.Digest)
+		where = append(where, "digest_id <> 0") // the partial index deliveries_by_digest holds only these
 	}
 	if f.Before > 0 {
 		add("id < ?", f.Before)
@@ -579,7 +614,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Deliver
 		limit = 100
 	}
 	limit = min(limit, MaxDeliveryPage)
-	q := `SELECT ` + deliveryCols + ` FROM deliveries`
+	q := `SELECT ` + deliveryCols + ` FROM ` + deliveryRows
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
@@ -592,7 +627,7 @@ var ErrNoDelivery = errors.New("no such delivery")
 
 // GetDelivery reads one delivery and its attempts.
 func (s *Store) GetDelivery(ctx context.Context, id int64) (Delivery, []Attempt, error) {
-	ds, err := s.queryDeliveries(ctx, s.read, "delivery "+strconv.FormatInt(id, 10), `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id)
+	ds, err := s.queryDeliveries(ctx, s.read, "delivery "+strconv.FormatInt(id, 10), `SELECT `+deliveryCols+` FROM `+deliveryRows+` WHERE id = ?`, id)
 	if err != nil {
 		return Delivery{}, nil, err
 	}
@@ -690,12 +725,16 @@ type DeliveryStat struct {
 	ReadState    string
 	Kind         string
 	Count        int
+	// Opened and Clicked count those of them whose mail was opened, or a
+	// link in it followed (email tracking).
+	Opened, Clicked int
 }
 
 // DeliveryStats counts the deliveries created in [from, to) by rule,
 // endpoint, state, read state and kind.
 func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]DeliveryStat, error) {
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*) FROM deliveries
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT rule, system, state, read_state, kind, count(*),
+		sum(CASE WHEN opened_at > 0 THEN 1 ELSE 0 END), sum(CASE WHEN clicked_at > 0 THEN 1 ELSE 0 END) FROM deliveries
 		WHERE created_at >= ? AND created_at < ? GROUP BY rule, system, state, read_state, kind ORDER BY rule, system`),
 		from.UnixMicro(), to.UnixMicro())
 	if err != nil {
@@ -705,7 +744,7 @@ func (s *Store) DeliveryStats(ctx context.Context, from, to time.Time) ([]Delive
 	var out []DeliveryStat
 	for rows.Next() {
 		var st DeliveryStat
-		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count); err != nil {
+		if err := rows.Scan(&st.Rule, &st.System, &st.State, &st.ReadState, &st.Kind, &st.Count, &st.Opened, &st.Clicked); err != nil {
 			return nil, fmt.Errorf("store: counting deliveries: %w", err)
 		}
 		out = append(out, st)

@@ -191,19 +191,20 @@ func (s *Store) AppendTimeline(ctx context.Context, tx *sql.Tx, steps []Timeline
 	if len(steps) == 0 {
 		return nil
 	}
-	st, err := tx.PrepareContext(ctx, s.rebind(`INSERT INTO order_timeline (order_id, at, stage, detail) VALUES (?, ?, ?, ?)`))
-	if err != nil {
-		return fmt.Errorf("store: appending to the timeline: %w", err)
-	}
-	defer st.Close()
-	for _, step := range steps {
+	details := make([]string, len(steps))
+	for i, step := range steps {
 		detail, err := json.Marshal(step.Detail)
 		if err != nil {
 			return fmt.Errorf("store: encoding a %s step: %w", step.Stage, err)
 		}
-		if _, err := st.ExecContext(ctx, step.OrderID, step.At.UnixMicro(), step.Stage, string(detail)); err != nil {
-			return fmt.Errorf("store: appending a %s step for order %d: %w", step.Stage, step.OrderID, err)
-		}
+		details[i] = string(detail)
+	}
+	// In statements prepared once for many rows (batchsql.go), not one
+	// statement a step: a sender records a step for every message.
+	if err := s.chunks(ctx, tx, qInsertTimeline, len(steps), func(i int, a []any) []any {
+		return append(a, steps[i].OrderID, steps[i].At.UnixMicro(), steps[i].Stage, details[i])
+	}, nil); err != nil {
+		return fmt.Errorf("store: appending %d steps to the timeline (the first: %s for order %d): %w", len(steps), steps[0].Stage, steps[0].OrderID, err)
 	}
 	return nil
 }

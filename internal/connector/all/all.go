@@ -10,6 +10,7 @@ import (
 	_ "orderhub/internal/connector/jdy"
 	_ "orderhub/internal/connector/k3cloud"
 	_ "orderhub/internal/connector/mall"
+	_ "orderhub/internal/connector/smtp"
 	_ "orderhub/internal/connector/wdt"
 	_ "orderhub/internal/connector/webhook"
 	_ "orderhub/internal/connector/webhookout"

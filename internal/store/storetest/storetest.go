@@ -64,6 +64,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"StaleSessions", testStaleSessions},
+		{"LinkSecret", testLinkSecret},
+		{"EmailTracking", testEmailTracking},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

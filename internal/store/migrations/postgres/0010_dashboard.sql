@@ -23,8 +23,9 @@ CREATE TABLE order_hours (
 CREATE TABLE order_hours_done (
     hour BIGINT PRIMARY KEY
 );
--- The endpoints' backlog by state.
-CREATE INDEX deliveries_by_state ON deliveries (state, system);
+-- The endpoints' backlog by state: only messages still waiting or failed,
+-- so a sent one leaves it and it stays as small as the backlog.
+CREATE INDEX deliveries_by_state ON deliveries (state, system) WHERE state IN ('queued', 'collecting', 'sending', 'failed');
 -- The read API's order lists by status, in the order it pages (updated_at,
 -- id), and the exception list in id order. A list by source pages through
 -- orders_by_update: there are few sources, so a page is found in a few

@@ -17,6 +17,7 @@ import (
 	"orderhub/internal/flow"
 	"orderhub/internal/ingest"
 	"orderhub/internal/notify"
+	"orderhub/internal/web"
 )
 
 // Runtime is what one configuration makes of the request path: the push
@@ -119,6 +120,20 @@ func (a *App) buildRuntime(cfg *config.Config) (*Runtime, error) {
 	if err := api.RegisterOpenAPI(mux); err != nil {
 		return nil, err
 	}
+	// The console's pages, over the same store and actions as the API,
+	// behind sign-in: a request without a session goes to /login, and a
+	// POST without the session's CSRF token is refused before the page
+	// sees it. The stylesheet and script are the same for everyone.
+	pages := web.Handler(web.Deps{Store: a.store, Flows: flowsView{rt: rt, stage: a.flows}, Deliveries: a.notify,
+		Rules: ruleInfos(cfg), Location: cfg.Location, Log: a.log.With("component", "web")})
+	signedIn := au.Middleware(auth.RequirePage(auth.RoleViewer)(webViewer(pages)))
+	for _, p := range web.Patterns() {
+		if p == web.AssetsPattern {
+			mux.Handle(p, pages)
+			continue
+		}
+		mux.Handle(p, signedIn)
+	}
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
 	for _, r := range api.Routes() {
@@ -163,6 +178,26 @@ func (v flowsView) PullSources() []string {
 
 func (v flowsView) Retry(ctx context.Context, id int64) error { return v.stage.Retry(ctx, id) }
 func (v flowsView) Skip(ctx context.Context, id int64) error  { return v.stage.Skip(ctx, id) }
+
+// webViewer hands the pages the viewer sign-in found.
+func webViewer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, ok := auth.FromContext(r.Context()); ok {
+			r = r.WithContext(web.WithViewer(r.Context(), web.Viewer{Name: v.Name, Role: string(v.Role), CSRF: v.CSRF, Lang: v.Lang, PII: v.PII}))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ruleInfos is what the console's rules page shows of cfg's rules.
+func ruleInfos(cfg *config.Config) []web.RuleInfo {
+	out := make([]web.RuleInfo, 0, len(cfg.Rules))
+	for name, r := range cfg.Rules {
+		out = append(out, web.RuleInfo{Name: name, On: r.On, When: r.When, Channels: r.Channels, Template: r.Template, Priority: r.Priority})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
 
 // pushSources builds a receiver for every push source in cfg.
 func pushSources(cfg *config.Config) ([]*ingest.Source, error) {

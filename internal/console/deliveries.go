@@ -166,6 +166,10 @@ func (h *deliveriesAPI) view(d store.Delivery, pii bool) DeliveryView {
 	return DeliveryView{Delivery: d}
 }
 
+// MaskContacts is maskContacts, for the console's pages, which show a
+// message as this API shows it to a caller that may not see PII.
+func MaskContacts(msg json.RawMessage) json.RawMessage { return maskContacts(msg) }
+
 // maskContacts masks what a message says of how to reach people, as the
 // read API masks buyers: the mobiles it @mentions and, of its addressees
 // (to), every mobile (138****1234) and email (z***@example.com), and the

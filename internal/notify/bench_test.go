@@ -46,7 +46,7 @@ func BenchmarkRender(b *testing.B) {
 			total, _ := notify.Yuan(o.Total.String())
 			s := fmt.Sprintf("### 大额订单 %s\n\n**%s**（%s）\n\n- 店铺：%s\n- 买家：%s\n- 下单时间：%s\n\n- %s × %d　%s\n\n[查看订单](%s)",
 				o.OrderNo, total, "已付款", "shop", order.MaskPhone(o.Buyer.Phone), o.CreatedAt.Format("2006-01-02 15:04:05"),
-				o.Items[0].Name, o.Items[0].Quantity, total, "http://127.0.0.1:8080/v1/orders/"+o.Source+"/"+o.OrderNo)
+				o.Items[0].Name, o.Items[0].Quantity, total, "http://127.0.0.1:8080/orders/"+o.Source+"/"+o.OrderNo)
 			if len(s) == 0 {
 				b.Fatal("empty")
 			}

@@ -177,7 +177,7 @@ func (rs *Rules) digestLine(r DigestRow, lang string) string {
 	if err != nil {
 		amount = r.Total
 	}
-	olink := rs.base + "/v1/orders/" + url.PathEscape(r.Source) + "/" + url.PathEscape(r.OrderNo)
+	olink := rs.base + "/orders/" + url.PathEscape(r.Source) + "/" + url.PathEscape(r.OrderNo)
 	// A pipe in an order number would end its cell.
 	no := strings.ReplaceAll(r.OrderNo, "|", "¦")
 	return "| [" + no + "](" + olink + ") | " + amount + " | " + label(statusLabels, lang, r.Status) + " |\n"

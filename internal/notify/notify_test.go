@@ -172,7 +172,7 @@ func TestMessages(t *testing.T) {
 	for _, c := range []struct{ what, got, want string }{
 		{"title", m.Title, "大额订单 ¥5,999.00 M20260308001"},
 		{"key", m.Key, "big_order/shop_orders/M20260308001/created"},
-		{"link", m.Link, "http://127.0.0.1:8080/v1/orders/shop_orders/M20260308001"},
+		{"link", m.Link, "http://127.0.0.1:8080/orders/shop_orders/M20260308001"},
 		{"colour", m.Color, "#FF6A00"},
 		{"mobiles", strings.Join(m.AtMobiles, ","), "13800001234"},
 	} {
@@ -181,7 +181,7 @@ func TestMessages(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"**¥5,999.00**（已付款）", "138****1234", "羽绒服（黑色 XL） × 1", "店铺：shop", "下单时间：2026-03-08 17:15:00",
-		"[查看订单](http://127.0.0.1:8080/v1/orders/shop_orders/M20260308001)", "— 小店订单中心"} {
+		"[查看订单](http://127.0.0.1:8080/orders/shop_orders/M20260308001)", "— 小店订单中心"} {
 		if !strings.Contains(m.Markdown, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, m.Markdown)
 		}
@@ -216,7 +216,7 @@ func TestShippedTemplates(t *testing.T) {
 					t.Fatal(err)
 				}
 				m := msgs[0].Message
-				for _, want := range []string{"M20260308001", "138****1234", "¥5,999.00", "/v1/orders/shop_orders/M20260308001"} {
+				for _, want := range []string{"M20260308001", "138****1234", "¥5,999.00", "/orders/shop_orders/M20260308001"} {
 					if !strings.Contains(m.Title+"\n"+m.Markdown, want) {
 						t.Errorf("lacks %q:\n%s\n%s", want, m.Title, m.Markdown)
 					}
@@ -264,7 +264,7 @@ func TestPlainText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "标题 M20260308001\n¥5,999.00 买家 138****1234 **未闭合\nSKU-1 查看订单: http://127.0.0.1:8080/v1/orders/shop_orders/M20260308001 #不是标题 ****"
+	want := "标题 M20260308001\n¥5,999.00 买家 138****1234 **未闭合\nSKU-1 查看订单: http://127.0.0.1:8080/orders/shop_orders/M20260308001 #不是标题 ****"
 	if got := msgs[0].Message.Text; got != want {
 		t.Errorf("text =\n%s\nwant\n%s", got, want)
 	}

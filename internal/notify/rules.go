@@ -361,7 +361,7 @@ func (rs *Rules) Explain(r *Rule, o order.Order, ev Event) Explanation {
 
 // Render renders rule r's message for the order and event, one per channel.
 func (rs *Rules) Render(r *Rule, o order.Order, ev Event) ([]ChannelMessage, error) {
-	link := rs.base + "/v1/orders/" + url.PathEscape(o.Source) + "/" + url.PathEscape(o.OrderNo)
+	link := rs.base + "/orders/" + url.PathEscape(o.Source) + "/" + url.PathEscape(o.OrderNo)
 	d := newData(r.Name, o, ev, r.Language, rs.shops[o.Source], link, rs.brand, rs.loc)
 	var title, body bytes.Buffer
 	if err := r.text.title.Execute(&title, d); err != nil {

@@ -24,7 +24,7 @@ type Data struct {
 	Rule  string
 	Order OrderData
 	Event EventData
-	// Link points at the order in the read API.
+	// Link points at the order's page in the console.
 	Link  string
 	Brand config.Branding
 }
@@ -175,7 +175,7 @@ func compileText(name, lang string, t config.TemplateText) (*text, []error) {
 			return nil
 		}
 		for _, o := range []order.Order{sampleOrder(), bareOrder()} {
-			d := newData("sample", o, sampleEvent(), lang, "shop", "http://127.0.0.1:8080/v1/orders/shop/1", sampleBrand, nil)
+			d := newData("sample", o, sampleEvent(), lang, "shop", "http://127.0.0.1:8080/orders/shop/1", sampleBrand, nil)
 			if err := tp.Execute(new(bytes.Buffer), d); err != nil {
 				errs = append(errs, templateError(err, path, pos))
 				return nil

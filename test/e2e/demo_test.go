@@ -225,7 +225,7 @@ func TestDemoReadme(t *testing.T) {
 		}
 		told := false
 		for _, m := range got.Received {
-			if m.MsgType == "markdown" && strings.Contains(m.Text, "订单") && strings.Contains(m.Text, "/v1/orders/shop_orders/") {
+			if m.MsgType == "markdown" && strings.Contains(m.Text, "订单") && strings.Contains(m.Text, "/orders/shop_orders/") {
 				told = true
 			}
 		}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -92,15 +93,28 @@ const settleMargin = 10 * time.Minute
 const maxBuckets = 2000
 
 func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.caller(w, r); !ok {
-		return
-	}
-	now := time.Now().In(a.loc)
-	q := r.URL.Query()
-	from, to, prob := parsePeriod(q, a.loc, now.Add(-24*time.Hour), now)
-	if prob != nil {
+	d, prob, err := BuildDashboard(r.Context(), a.store, a.loc, r.URL.Query(), time.Now())
+	switch {
+	case prob != nil:
 		prob.Write(w)
-		return
+	case err != nil:
+		a.storeFailed(w, err)
+	default:
+		writeJSON(w, http.StatusOK, d)
+	}
+}
+
+// BuildDashboard computes the dashboard for the period q asks for (from,
+// to, bucket; a day by the hour when it says nothing) in loc. A problem is
+// the caller's mistake in q; an error the store's.
+func BuildDashboard(ctx context.Context, st *store.Store, loc *time.Location, q url.Values, now time.Time) (*Dashboard, *problem.Problem, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	now = now.In(loc)
+	from, to, prob := parsePeriod(q, loc, now.Add(-24*time.Hour), now)
+	if prob != nil {
+		return nil, prob, nil
 	}
 	name := q.Get("bucket")
 	if name == "" {
@@ -111,33 +125,26 @@ func (a *API) dashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	width, ok := bucketWidths[name]
 	if !ok {
-		problem.New(http.StatusBadRequest, "bad_bucket", fmt.Sprintf("bucket=%q is not a bucket width", name),
-			"use 15m, 30m, 1h, 3h, 6h, 12h or 1d").Write(w)
-		return
+		return nil, problem.New(http.StatusBadRequest, "bad_bucket", fmt.Sprintf("bucket=%q is not a bucket width", name),
+			"use 15m, 30m, 1h, 3h, 6h, 12h or 1d"), nil
 	}
-	b := store.Buckets{From: alignInDay(from, width, a.loc), To: to, Width: width, Settled: now.Add(-settleMargin)}
+	b := store.Buckets{From: alignInDay(from, width, loc), To: to, Width: width, Settled: now.Add(-settleMargin)}
 	if n := b.Len(); n > maxBuckets {
-		problem.New(http.StatusBadRequest, "too_many_buckets", fmt.Sprintf("the period cut into %s buckets makes %d, more than %d", name, n, maxBuckets),
-			"choose a wider bucket (bucket=1d) or a shorter period").Write(w)
-		return
+		return nil, problem.New(http.StatusBadRequest, "too_many_buckets", fmt.Sprintf("the period cut into %s buckets makes %d, more than %d", name, n, maxBuckets),
+			"choose a wider bucket (bucket=1d) or a shorter period"), nil
 	}
-	out, err := a.dashboardOf(r, b, name, now)
-	if err != nil {
-		a.storeFailed(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	d, err := dashboardOf(ctx, st, loc, b, name, now)
+	return d, nil, err
 }
 
-func (a *API) dashboardOf(r *http.Request, b store.Buckets, name string, now time.Time) (*Dashboard, error) {
-	ctx := r.Context()
+func dashboardOf(ctx context.Context, st *store.Store, loc *time.Location, b store.Buckets, name string, now time.Time) (*Dashboard, error) {
 	n := b.Len()
-	out := &Dashboard{From: b.From, To: b.To, Bucket: name, Zone: a.loc.String(), Buckets: make([]time.Time, n),
+	out := &Dashboard{From: b.From, To: b.To, Bucket: name, Zone: loc.String(), Buckets: make([]time.Time, n),
 		Orders: []OrderSeries{}, Flows: []FlowSeries{}, Deliveries: []DeliverySeries{}}
 	for i := range n {
-		out.Buckets[i] = b.From.Add(time.Duration(i) * b.Width).In(a.loc)
+		out.Buckets[i] = b.From.Add(time.Duration(i) * b.Width).In(loc)
 	}
-	obs, err := a.store.OrdersByBucket(ctx, b)
+	obs, err := st.OrdersByBucket(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -159,11 +166,11 @@ func (a *API) dashboardOf(r *http.Request, b store.Buckets, name string, now tim
 		}
 	}
 
-	fbs, err := a.store.FlowsByBucket(ctx, b)
+	fbs, err := st.FlowsByBucket(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	backlog, err := a.store.Backlogs(ctx)
+	backlog, err := st.Backlogs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +197,7 @@ func (a *API) dashboardOf(r *http.Request, b store.Buckets, name string, now tim
 		out.Flows = append(out.Flows, *flows[name])
 	}
 
-	ds, err := a.store.DeliveryStats(ctx, b.From, b.To)
+	ds, err := st.DeliveryStats(ctx, b.From, b.To)
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +223,8 @@ func (a *API) dashboardOf(r *http.Request, b store.Buckets, name string, now tim
 	}
 
 	y, m, d := now.Date()
-	midnight := time.Date(y, m, d, 0, 0, 0, 0, a.loc)
-	today, err := a.store.OrdersByBucket(ctx, store.Buckets{From: midnight, To: now.Add(time.Microsecond), Width: 24 * time.Hour, Settled: now.Add(-settleMargin)})
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	today, err := st.OrdersByBucket(ctx, store.Buckets{From: midnight, To: now.Add(time.Microsecond), Width: 24 * time.Hour, Settled: now.Add(-settleMargin)})
 	if err != nil {
 		return nil, err
 	}

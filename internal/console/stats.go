@@ -131,8 +131,12 @@ func (a *API) notificationStats(w http.ResponseWriter, r *http.Request, template
 
 // parseWhen reads a date (midnight in loc) or an RFC 3339 time.
 func parseWhen(v string, loc *time.Location) (time.Time, error) {
-	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-		return t, nil
+	// A date, or a date and time as a browser's datetime-local field sends
+	// it, are in the configured zone.
+	for _, layout := range []string{time.DateOnly, "2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
 	}
 	return time.Parse(time.RFC3339, v)
 }

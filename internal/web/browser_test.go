@@ -207,6 +207,26 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the dashboard draws its charts", func(t *testing.T) {
+		ctx, _, base := tab(t)
+		var canvases int
+		var orders string
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/?from=2026-11-25&to=2026-11-26"),
+			chromedp.WaitVisible(chromedp.CSS(`#chart-orders canvas`)),
+			chromedp.WaitVisible(chromedp.CSS(`#chart-backlog canvas`)),
+			into(chromedp.Evaluate[int](`document.querySelectorAll(".chart canvas").length`), &canvases),
+			into(chromedp.Text(chromedp.CSS(`#today-orders`)), &orders),
+			screenshot(t, "1-dashboard"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if canvases < 4 {
+			t.Errorf("%d charts drawn, want 4", canvases)
+		}
+	})
+
 	t.Run("a phone screen, 375x812", func(t *testing.T) {
 		ctx, _, base := tab(t)
 		type fit struct {

@@ -42,7 +42,10 @@ func TestPages(t *testing.T) {
 		want    []string // in the body
 		notWant []string
 	}{
-		{"root goes to orders", "/", http.StatusFound, nil, nil},
+		{"the dashboard over a day", "/?from=2026-11-25&to=2026-11-26", 200,
+			[]string{"<h1>概览</h1>", `id="today-orders"`, `id="chart-orders"`, `"source":"shop"`, `"bucket":"1h"`,
+				`src="/assets/vendor/echarts.common.min.js"`, `src="/assets/dashboard.js"`, `aria-current="page">概览`}, nil},
+		{"the dashboard refuses a bad period", "/?from=2026-11-26&to=2026-11-25", 400, []string{"时间范围有误"}, nil},
 		{"orders, newest first, masked", "/orders", 200,
 			[]string{"<h1>订单</h1>", "JY2001", "M1001", "138****1234", "王**", `href="/orders/shop/M1001"`, "2026-11-25 09:30:00", "已付款", "Asia/Shanghai"},
 			[]string{buyerPhone, buyerName}},

@@ -143,8 +143,7 @@ func Handler(d Deps) http.Handler {
 	c := &pages{Deps: d, tmpl: parsePages()}
 	mux := http.NewServeMux()
 	handlers := []http.HandlerFunc{
-		func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/orders", http.StatusFound) },
-		c.orders, c.order, c.exceptions, c.resolve(d.Flows.Retry, "retried"), c.resolve(d.Flows.Skip, "skipped"),
+		c.dashboard, c.orders, c.order, c.exceptions, c.resolve(d.Flows.Retry, "retried"), c.resolve(d.Flows.Skip, "skipped"),
 		c.deliveries, c.delivery, c.resend, c.syncs, c.rules, c.lang, assets(),
 	}
 	for i, p := range routes {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -76,19 +77,7 @@ prints both throughputs, p50/p99 latencies and their ratio.`,
   orderhub bench ingest --store postgres://postgres@127.0.0.1:5432/bench --duration 20s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				stopProfile, err := startCPUProfile(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer stopProfile()
-			}
-			rep, err := bench.RunIngest(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			rep.Print(cmd.OutOrStdout())
-			return nil
+			return profiled(cmd, cpuProfile, func() (report, error) { return bench.RunIngest(cmd.Context(), o) })
 		},
 	}
 	f := cmd.Flags()
@@ -127,19 +116,7 @@ and prints the bills/s of both and their ratio (the simulators' ceiling).`,
   orderhub bench flow --store postgres://postgres@127.0.0.1:5432/postgres --cpuprofile flow.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				stopProfile, err := startCPUProfile(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer stopProfile()
-			}
-			rep, err := bench.RunFlow(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			rep.Print(cmd.OutOrStdout())
-			return nil
+			return profiled(cmd, cpuProfile, func() (report, error) { return bench.RunFlow(cmd.Context(), o) })
 		},
 	}
 	f := cmd.Flags()
@@ -181,19 +158,7 @@ where orderhub's time goes.`,
   orderhub bench notify --store postgres://postgres@127.0.0.1:5432/postgres --cpuprofile notify.pprof`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cpuProfile != "" {
-				stopProfile, err := startCPUProfile(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer stopProfile()
-			}
-			rep, err := bench.RunNotify(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			rep.Print(cmd.OutOrStdout())
-			return nil
+			return profiled(cmd, cpuProfile, func() (report, error) { return bench.RunNotify(cmd.Context(), o) })
 		},
 	}
 	f := cmd.Flags()
@@ -248,4 +213,25 @@ slowest answer beside /healthz, the server's own floor.`,
 	f.IntVar(&o.Requests, "requests", 100, "requests per path")
 	f.StringArrayVar(&o.Paths, "path", nil, "a path to time instead of the defaults ({source}, {no}, {phone}, {week} are filled in); repeatable")
 	return cmd
+}
+
+// report is what a benchmark prints.
+type report interface{ Print(io.Writer) }
+
+// profiled runs a benchmark, under a CPU profile written to cpuProfile
+// when one is named, and prints its report.
+func profiled(cmd *cobra.Command, cpuProfile string, run func() (report, error)) error {
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	rep, err := run()
+	if err != nil {
+		return err
+	}
+	rep.Print(cmd.OutOrStdout())
+	return nil
 }

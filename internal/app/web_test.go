@@ -21,7 +21,8 @@ func TestConsoleMounted(t *testing.T) {
 		status       int
 		typ, want    string
 	}{
-		{"GET", "/", readerToken, http.StatusFound, "", ""},
+		{"GET", "/", readerToken, 200, "text/html", "概览"},
+		{"GET", "/assets/vendor/echarts.common.min.js", "", 200, "text/javascript", "Apache"},
 		{"GET", "/orders", readerToken, 200, "text/html", "WEB"},
 		{"GET", "/exceptions", readerToken, 200, "text/html", "异常"},
 		{"GET", "/deliveries", readerToken, 200, "text/html", "投递"},

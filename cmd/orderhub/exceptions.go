@@ -28,14 +28,7 @@ ERP's own message and what to fix. Fix the data (in the ERP, or a lookup table o
 mapping), then retry it; or skip it. A running server writes a retried item within a second.`,
 	}
 	cmd.PersistentFlags().StringVarP(&path, "config", "c", "orderhub.yaml", "configuration file")
-	open := func(cmd *cobra.Command) (*config.Config, *store.Store, error) {
-		cfg, err := config.Load(path)
-		if err != nil {
-			return nil, nil, printConfigErrors(cmd.ErrOrStderr(), err)
-		}
-		st, err := store.Open(cmd.Context(), cfg.Store, store.Options{Synchronous: cfg.Ingest.Synchronous})
-		return cfg, st, err
-	}
+	open := func(cmd *cobra.Command) (*config.Config, *store.Store, error) { return openConfigStore(cmd, path) }
 
 	var flowName string
 	var limit int
@@ -154,4 +147,16 @@ func writeIndented(w io.Writer, v any) error {
 	}
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// openConfigStore loads the configuration at path, printing its problems,
+// and opens the store it names, for the commands that work on the store
+// directly (exceptions, users).
+func openConfigStore(cmd *cobra.Command, path string) (*config.Config, *store.Store, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, nil, printConfigErrors(cmd.ErrOrStderr(), err)
+	}
+	st, err := store.Open(cmd.Context(), cfg.Store, store.Options{Synchronous: cfg.Ingest.Synchronous})
+	return cfg, st, err
 }

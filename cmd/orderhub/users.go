@@ -37,14 +37,7 @@ Changing a password, disabling or removing a user ends the user's sessions.`,
   orderhub users disable 王芳`,
 	}
 	cmd.PersistentFlags().StringVarP(&path, "config", "c", "orderhub.yaml", "configuration file")
-	open := func(cmd *cobra.Command) (*config.Config, *store.Store, error) {
-		cfg, err := config.Load(path)
-		if err != nil {
-			return nil, nil, printConfigErrors(cmd.ErrOrStderr(), err)
-		}
-		st, err := store.Open(cmd.Context(), cfg.Store, store.Options{Synchronous: cfg.Ingest.Synchronous})
-		return cfg, st, err
-	}
+	open := func(cmd *cobra.Command) (*config.Config, *store.Store, error) { return openConfigStore(cmd, path) }
 
 	var role string
 	add := &cobra.Command{

@@ -105,25 +105,23 @@ func (h *linksAPI) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	prefs, err := h.store.AllPrefs(r.Context(), h.store.DB())
+	changed := false
+	_, err := h.store.UpdatePrefs(r.Context(), u.Person, time.Now(), func(p *store.Prefs) bool {
+		if slices.Contains(p.MutedChannels, u.Channel) && p.Only != u.Channel {
+			return false
+		}
+		p.MutedChannels = slices.Compact(slices.Sorted(slices.Values(append(nonNil(p.MutedChannels), u.Channel))))
+		if p.Only == u.Channel {
+			p.Only = "" // "only this channel" and "not this channel" cannot both hold
+		}
+		changed = true
+		return true
+	})
 	if err != nil {
 		h.storeFailed(w, err)
 		return
 	}
-	p, had := prefs[u.Person]
-	if !had {
-		p = store.Prefs{Person: u.Person, MutedEvents: []string{}, MutedChannels: []string{}}
-	}
-	if !slices.Contains(p.MutedChannels, u.Channel) || p.Only == u.Channel {
-		p.MutedChannels = append(nonNil(p.MutedChannels), u.Channel)
-		p.MutedChannels = slices.Compact(slices.Sorted(slices.Values(p.MutedChannels)))
-		if p.Only == u.Channel {
-			p.Only = "" // "only this channel" and "not this channel" cannot both hold
-		}
-		if err := h.store.SetPrefs(r.Context(), p, time.Now()); err != nil {
-			h.storeFailed(w, err)
-			return
-		}
+	if changed {
 		h.log.Info("unsubscribed", "person", u.Person, "channel", u.Channel, "link_issued", u.IssuedAt.In(h.loc))
 	}
 	h.page(w, http.StatusOK, unsubView{Title: "已退订",

@@ -163,3 +163,42 @@ func (s *Store) SetPrefs(ctx context.Context, p Prefs, now time.Time) error {
 	}
 	return nil
 }
+
+// UpdatePrefs changes a person's preferences by fn in one transaction that
+// holds their row, so that two changes at once (an unsubscribe link beside
+// another) both hold; fn reports whether it changed anything. A person
+// without preferences starts from none muted.
+func (s *Store) UpdatePrefs(ctx context.Context, person string, now time.Time, fn func(p *Prefs) bool) (Prefs, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Prefs{}, fmt.Errorf("store: changing the preferences of %s: %w", person, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO person_prefs (person, muted_events, muted_channels, only_channel, updated_at)
+		VALUES (?, '', '', '', ?) ON CONFLICT (person) DO NOTHING`), person, now.UnixMicro()); err != nil {
+		return Prefs{}, fmt.Errorf("store: changing the preferences of %s: %w", person, err)
+	}
+	q := `SELECT muted_events, muted_channels, only_channel, updated_at FROM person_prefs WHERE person = ?`
+	if s.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	p := Prefs{Person: person}
+	var ev, ch string
+	var at int64
+	if err := tx.QueryRowContext(ctx, s.rebind(q), person).Scan(&ev, &ch, &p.Only, &at); err != nil {
+		return Prefs{}, fmt.Errorf("store: changing the preferences of %s: %w", person, err)
+	}
+	p.MutedEvents, p.MutedChannels, p.UpdatedAt = splitList(ev), splitList(ch), micros(at)
+	if !fn(&p) {
+		return p, tx.Commit()
+	}
+	p.UpdatedAt = micros(now.UnixMicro())
+	if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE person_prefs SET muted_events = ?, muted_channels = ?, only_channel = ?, updated_at = ? WHERE person = ?`),
+		strings.Join(p.MutedEvents, ","), strings.Join(p.MutedChannels, ","), p.Only, now.UnixMicro(), person); err != nil {
+		return Prefs{}, fmt.Errorf("store: changing the preferences of %s: %w", person, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Prefs{}, fmt.Errorf("store: changing the preferences of %s: %w", person, err)
+	}
+	return p, nil
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"ListDeliveriesLimit", testListDeliveriesLimit},
 		{"LockEndpointWaits", testLockEndpointWaits},
 		{"Dashboard", testDashboard},
+		{"UpdatePrefs", testUpdatePrefs},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"StaleSessions", testStaleSessions},

@@ -370,7 +370,7 @@ func checkEscalatedMail(t *testing.T, c *http.Client, base string, m mailpit.Mes
 	if !strings.Contains(m.Subject, "大额订单") || !strings.Contains(m.Subject, no) {
 		t.Errorf("subject %q, want 大额订单 and %s", m.Subject, no)
 	}
-	orderLink := base + "/v1/orders/shop_orders/" + no
+	orderLink := base + "/orders/shop_orders/" + no // the order's page in the console
 	for _, part := range []struct{ name, body string }{{"HTML", m.HTML}, {"text", m.Text}} {
 		for _, s := range []string{"大额订单 " + no, total} {
 			if !strings.Contains(part.body, s) {

@@ -158,6 +158,35 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("retry exceptions in bulk", func(t *testing.T) {
+		ctx, f, base := tab(t)
+		var question, notice string
+		box := `#exception-` + strconv.FormatInt(f.exception, 10) + ` input[type="checkbox"]`
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/exceptions"),
+			chromedp.WaitVisible(chromedp.CSS(box)),
+			chromedp.Click(chromedp.CSS(box)),
+			chromedp.Click(chromedp.CSS(`#bulk-retry`)),
+			chromedp.WaitVisible(chromedp.CSS(`#bulk-question`)),
+			into(chromedp.Text(chromedp.CSS(`#bulk-question`)), &question),
+			screenshot(t, "1-confirm"),
+			chromedp.Click(chromedp.CSS(`#bulk-go`)),
+			chromedp.WaitVisible(chromedp.CSS(`.notice`)),
+			into(chromedp.Text(chromedp.CSS(`.notice`)), &notice),
+			screenshot(t, "2-retried"),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := f.store.GetFlowItem(context.Background(), f.exception)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(question, "1 条异常") || !strings.Contains(notice, "重新排队") || it.State != store.FlowPending {
+			t.Errorf("question %q, notice %q, item %s; want one exception asked about, the notice and pending", question, notice, it.State)
+		}
+	})
+
 	t.Run("resend a delivery", func(t *testing.T) {
 		ctx, f, base := tab(t)
 		var notice, attempts string

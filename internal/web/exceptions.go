@@ -110,6 +110,92 @@ func (c *pages) resolve(action func(context.Context, int64) error, done string) 
 	}
 }
 
+// bulkMax bounds one bulk action: a page of exceptions and then some.
+const bulkMax = 200
+
+// bulkData is the confirmation page of a bulk action.
+type bulkData struct {
+	Action string // retry or skip
+	Items  []store.FlowItem
+	IDs    []int64
+	Back   string
+}
+
+// bulk retries or skips the exceptions ticked on the list, after a
+// confirmation page that names each of them: the list's form posts without
+// confirm, the confirmation page's with confirm=1. Each is checked as one
+// retry or skip is; those no longer exceptions are passed over.
+func (c *pages) bulk(w http.ResponseWriter, r *http.Request) {
+	if !c.mayAct(w, r) {
+		return
+	}
+	back := localPath(r.PostFormValue("next"))
+	action := r.PostFormValue("action")
+	var run func(context.Context, int64) error
+	switch action {
+	case "retry":
+		run = c.Flows.Retry
+	case "skip":
+		run = c.Flows.Skip
+	default:
+		c.fail(w, r, http.StatusBadRequest, "error.bulk_action", action)
+		return
+	}
+	raw := r.PostForm["id"]
+	if len(raw) == 0 {
+		http.Redirect(w, r, withParam(back, "err", "none_selected"), http.StatusSeeOther)
+		return
+	}
+	if len(raw) > bulkMax {
+		c.fail(w, r, http.StatusBadRequest, "error.bulk_too_many", len(raw), bulkMax)
+		return
+	}
+	d := bulkData{Action: action, Back: back}
+	seen := map[int64]bool{}
+	for _, v := range raw {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			c.fail(w, r, http.StatusBadRequest, "error.bad_id", v)
+			return
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		it, err := c.Store.GetFlowItem(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			c.fail(w, r, http.StatusNotFound, "error.no_exception", id)
+			return
+		}
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		if it.State == store.FlowException {
+			d.Items, d.IDs = append(d.Items, it), append(d.IDs, id)
+		}
+	}
+	if len(d.Items) == 0 {
+		http.Redirect(w, r, withParam(back, "err", "not_exception"), http.StatusSeeOther)
+		return
+	}
+	if r.PostFormValue("confirm") != "1" {
+		c.render(w, http.StatusOK, "bulk", c.newView(r, "exceptions", "bulk.title", d))
+		return
+	}
+	v, _ := viewer(r)
+	for _, it := range d.Items {
+		if err := run(r.Context(), it.ID); err != nil {
+			// Handled meanwhile by someone else: the rest go on.
+			c.Log.Warn("console: bulk "+action+" passed over an exception", "id", it.ID, "err", err)
+			continue
+		}
+		c.Log.Info("exception "+action+" in bulk", "id", it.ID, "flow", it.Flow, "order_no", it.OrderNo, "by", v.Name, "remote", r.RemoteAddr)
+	}
+	done := map[string]string{"retry": "bulk_retried", "skip": "bulk_skipped"}[action]
+	http.Redirect(w, r, withParam(back, "done", done), http.StatusSeeOther)
+}
+
 // withParam adds one query parameter to a local path, replacing the
 // notices of an earlier action.
 func withParam(p, k, v string) string {

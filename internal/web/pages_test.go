@@ -392,3 +392,77 @@ func TestPatternsAllServed(t *testing.T) {
 }
 
 func timeMinutes(i int) time.Duration { return time.Duration(i) * time.Minute }
+
+// Bulk retry and skip: the list's form asks first on a page naming each
+// exception; only the confirmed form acts, with the same role and CSRF
+// checks as one retry.
+func TestBulkActions(t *testing.T) {
+	operator := Viewer{Name: "李运营", Role: RoleOperator, CSRF: csrfToken}
+	ids := func(f *fixture) []string { return []string{strconv.FormatInt(f.exception, 10)} }
+	tests := []struct {
+		name     string
+		viewer   Viewer
+		form     func(f *fixture) url.Values
+		status   int
+		location string
+		want     string // in the answer's body
+		state    store.FlowState
+	}{
+		{"asks first", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"retry"}, "id": ids(f), "next": {"/exceptions"}}
+		}, 200, "", "将重新写入以下 1 条异常", store.FlowException},
+		{"retries when confirmed", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"retry"}, "id": ids(f), "confirm": {"1"}, "next": {"/exceptions"}}
+		}, 303, "/exceptions?done=bulk_retried", "", store.FlowPending},
+		{"skips when confirmed", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"skip"}, "id": append(ids(f), ids(f)...), "confirm": {"1"}}
+		}, 303, "/orders?done=bulk_skipped", "", store.FlowSkipped},
+		{"nothing ticked", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"retry"}, "confirm": {"1"}, "next": {"/exceptions"}}
+		}, 303, "/exceptions?err=none_selected", "", store.FlowException},
+		{"an unknown action", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"delete"}, "id": ids(f), "confirm": {"1"}}
+		}, 400, "", "未知的批量操作", store.FlowException},
+		{"an unknown exception", operator, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"retry"}, "id": {"999999"}, "confirm": {"1"}}
+		}, 404, "", "找不到异常", store.FlowException},
+		{"without the token", operator, func(f *fixture) url.Values {
+			return url.Values{"action": {"retry"}, "id": ids(f), "confirm": {"1"}}
+		}, 403, "", "", store.FlowException},
+		{"a viewer may not", Viewer{Name: "只读", Role: RoleViewer, CSRF: csrfToken}, func(f *fixture) url.Values {
+			return url.Values{"csrf_token": {csrfToken}, "action": {"retry"}, "id": ids(f), "confirm": {"1"}}
+		}, 403, "", "", store.FlowException},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.as(tt.viewer)
+			w := f.do(t, "POST", "/exceptions/bulk", tt.form(f))
+			if w.Code != tt.status || w.Header().Get("Location") != tt.location || !strings.Contains(w.Body.String(), tt.want) {
+				t.Fatalf("POST /exceptions/bulk = %d to %q, want %d to %q with %q\n%s", w.Code, w.Header().Get("Location"), tt.status, tt.location, tt.want, w.Body.String())
+			}
+			it, err := f.store.GetFlowItem(context.Background(), f.exception)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.State != tt.state {
+				t.Errorf("the exception is %s, want %s", it.State, tt.state)
+			}
+			if tt.status == 200 && !strings.Contains(w.Body.String(), `name="confirm" value="1"`) {
+				t.Errorf("the confirmation page has no confirming form:\n%s", w.Body.String())
+			}
+		})
+	}
+	t.Run("the list offers it to those who may act", func(t *testing.T) {
+		f := newFixture(t)
+		f.as(operator)
+		body := f.do(t, "GET", "/exceptions", nil).Body.String()
+		if !strings.Contains(body, `action="/exceptions/bulk"`) || !strings.Contains(body, `form="bulk"`) {
+			t.Errorf("an operator's list has no bulk form:\n%s", body)
+		}
+		f.as(Viewer{Name: "只读", Role: RoleViewer, CSRF: csrfToken})
+		if body := f.do(t, "GET", "/exceptions", nil).Body.String(); strings.Contains(body, `/exceptions/bulk`) || strings.Contains(body, `type="checkbox"`) {
+			t.Errorf("a viewer's list offers bulk actions")
+		}
+	})
+}

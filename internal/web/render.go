@@ -36,7 +36,7 @@ func langOf(r *http.Request, v Viewer) string {
 // page is one parsed page: the layout with the page's content.
 type page struct{ t *template.Template }
 
-var pageNames = []string{"dashboard", "orders", "order", "exceptions", "deliveries", "delivery", "syncs", "rules", "error"}
+var pageNames = []string{"dashboard", "orders", "order", "exceptions", "deliveries", "delivery", "syncs", "rules", "bulk", "error"}
 
 func parsePages() map[string]*page {
 	out := map[string]*page{}

@@ -106,6 +106,7 @@ var routes = []string{
 	"GET /exceptions",
 	"POST /exceptions/{id}/retry",
 	"POST /exceptions/{id}/skip",
+	"POST /exceptions/bulk",
 	"GET /deliveries",
 	"GET /deliveries/{id}",
 	"POST /deliveries/{id}/resend",
@@ -143,7 +144,7 @@ func Handler(d Deps) http.Handler {
 	c := &pages{Deps: d, tmpl: parsePages()}
 	mux := http.NewServeMux()
 	handlers := []http.HandlerFunc{
-		c.dashboard, c.orders, c.order, c.exceptions, c.resolve(d.Flows.Retry, "retried"), c.resolve(d.Flows.Skip, "skipped"),
+		c.dashboard, c.orders, c.order, c.exceptions, c.resolve(d.Flows.Retry, "retried"), c.resolve(d.Flows.Skip, "skipped"), c.bulk,
 		c.deliveries, c.delivery, c.resend, c.syncs, c.rules, c.lang, assets(),
 	}
 	for i, p := range routes {

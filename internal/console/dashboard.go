@@ -3,12 +3,14 @@ package console
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"time"
 
 	"orderhub/internal/auth"
+	"orderhub/internal/order"
 	"orderhub/internal/problem"
 	"orderhub/internal/store"
 )
@@ -162,7 +164,7 @@ func dashboardOf(ctx context.Context, st *store.Store, loc *time.Location, b sto
 		s := &out.Orders[i]
 		s.Total = make([]string, n)
 		for j, f := range fen[s.Source] {
-			s.Total[j] = yuan(f)
+			s.Total[j] = order.Money(f).String()
 		}
 	}
 
@@ -193,7 +195,7 @@ func dashboardOf(ctx context.Context, st *store.Store, loc *time.Location, b sto
 		f.Waiting, f.Open = fl.Waiting, fl.Exceptions
 		out.Today.OpenExceptions += fl.Exceptions
 	}
-	for _, name := range sortedKeys(flows) {
+	for _, name := range slices.Sorted(maps.Keys(flows)) {
 		out.Flows = append(out.Flows, *flows[name])
 	}
 
@@ -218,7 +220,7 @@ func dashboardOf(ctx context.Context, st *store.Store, loc *time.Location, b sto
 		c.Waiting, c.Failed = cb.Waiting, cb.Failed
 		out.Today.FailedDeliveries += cb.Failed
 	}
-	for _, name := range sortedKeys(chans) {
+	for _, name := range slices.Sorted(maps.Keys(chans)) {
 		out.Deliveries = append(out.Deliveries, *chans[name])
 	}
 
@@ -233,7 +235,7 @@ func dashboardOf(ctx context.Context, st *store.Store, loc *time.Location, b sto
 		out.Today.Orders += ob.Orders
 		gmv += ob.TotalFen
 	}
-	out.Today.GMV = yuan(gmv)
+	out.Today.GMV = order.Money(gmv).String()
 	return out, nil
 }
 
@@ -268,22 +270,4 @@ func alignInDay(t time.Time, width time.Duration, loc *time.Location) time.Time 
 	y, m, d := t.Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
 	return midnight.Add(t.Sub(midnight) / width * width)
-}
-
-// yuan writes an amount in fen as yuan with two decimals.
-func yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
